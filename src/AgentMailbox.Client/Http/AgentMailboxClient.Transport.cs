@@ -1,0 +1,457 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace AgentMailbox
+{
+    public sealed partial class AgentMailboxClient
+    {
+        private static readonly Random Jitter = new Random();
+
+        /// <summary>One request on its way: the answer, its body stream and the tokens that bound it.</summary>
+        private sealed class Exchange : IDisposable
+        {
+            public Exchange(HttpResponseMessage response, Stream body, CancellationTokenSource timeout, CancellationTokenSource linked,
+                CancellationTokenRegistration abortOnCancel, string method, string path, string requestId, bool idempotent)
+            {
+                Response = response;
+                Body = body;
+                Timeout = timeout;
+                Linked = linked;
+                AbortOnCancel = abortOnCancel;
+                Method = method;
+                Path = path;
+                RequestId = requestId;
+                Idempotent = idempotent;
+            }
+
+            public HttpResponseMessage Response { get; }
+            public Stream Body { get; }
+            public CancellationTokenSource Timeout { get; }
+            public CancellationTokenSource Linked { get; }
+            public CancellationTokenRegistration AbortOnCancel { get; }
+            public string Method { get; }
+            public string Path { get; }
+            public string RequestId { get; }
+            public bool Idempotent { get; }
+
+            public void Dispose()
+            {
+                AbortOnCancel.Dispose();
+                Body.Dispose();
+                Response.Dispose();
+                Linked.Dispose();
+                Timeout.Dispose();
+            }
+        }
+
+        private async Task<T> ExecuteAsync<T>(HttpMethod method, string path, string? query, byte[]? body, bool idempotent,
+            CancellationToken cancellationToken)
+        {
+            using var exchange = await SendAsync(method, path, query, body, idempotent, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                EnsureJson(exchange);
+                var result = await JsonSerializer.DeserializeAsync<T>(exchange.Body, _json, exchange.Linked.Token).ConfigureAwait(false);
+                return result is null ? throw new JsonException("The answer is JSON null.") : result;
+            }
+            catch (Exception ex) when (IsBodyFailure(ex))
+            {
+                throw TranslateBodyFailure(ex, exchange, cancellationToken);
+            }
+        }
+
+        private async IAsyncEnumerable<T> StreamAsync<T>(string path, string query, string arrayProperty,
+            Action<Dictionary<string, long>>? onTopLevelNumbers, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            using var exchange = await SendAsync(HttpMethod.Get, path, query, null, idempotent: true, cancellationToken).ConfigureAwait(false);
+            EnsureJson(exchange);
+            var items = JsonArrayStreamReader<T>.ReadAsync(exchange.Body, arrayProperty, _json, onTopLevelNumbers, exchange.Linked.Token)
+                .GetAsyncEnumerator(exchange.Linked.Token);
+            try
+            {
+                while (true)
+                {
+                    bool more;
+                    try
+                    {
+                        more = await items.MoveNextAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (IsBodyFailure(ex))
+                    {
+                        throw TranslateBodyFailure(ex, exchange, cancellationToken);
+                    }
+                    if (!more)
+                    {
+                        yield break;
+                    }
+                    yield return items.Current;
+                }
+            }
+            finally
+            {
+                await items.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        private void EnsureJson(Exchange exchange)
+        {
+            string? mediaType = exchange.Response.Content.Headers.ContentType?.MediaType;
+            if (mediaType is null || mediaType.IndexOf("json", StringComparison.OrdinalIgnoreCase) < 0)
+            {
+                throw new AgentMailboxProtocolException(
+                    $"{exchange.Method} {exchange.Path} answered {(int)exchange.Response.StatusCode} with '{mediaType ?? "no content type"}', not JSON: "
+                    + $"is {Server.AbsoluteUri} an AgentMailbox server? (request id {exchange.RequestId})",
+                    exchange.Response.StatusCode, exchange.Method, exchange.Path, exchange.RequestId)
+                {
+                    MayHaveBeenDelivered = !exchange.Idempotent,
+                };
+            }
+        }
+
+        /// <summary>Failures of reading an answer's body: the connection, the timeout, or JSON that does not parse.</summary>
+        private static bool IsBodyFailure(Exception ex)
+            => ex is IOException || ex is HttpRequestException || ex is OperationCanceledException || ex is ObjectDisposedException || ex is JsonException;
+
+        private Exception TranslateBodyFailure(Exception ex, Exchange exchange, CancellationToken cancellationToken)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return new OperationCanceledException("The request was cancelled.", ex, cancellationToken);
+            }
+            string delivered = exchange.Idempotent ? "" : " The server may have stored the message; check the thread before sending it again.";
+            if (exchange.Timeout.IsCancellationRequested)
+            {
+                return new AgentMailboxTimeoutException(
+                    $"{exchange.Method} {exchange.Path}: the answer from {Server.AbsoluteUri} stalled for longer than the timeout of {Describe(_options.Timeout)}.{delivered} (request id {exchange.RequestId})",
+                    exchange.Method, exchange.Path, exchange.RequestId, _options.Timeout, ex) { MayHaveBeenDelivered = !exchange.Idempotent };
+            }
+            if (ex is JsonException)
+            {
+                return new AgentMailboxProtocolException(
+                    $"{exchange.Method} {exchange.Path}: the answer from {Server.AbsoluteUri} is not valid JSON ({ex.Message}).{delivered} (request id {exchange.RequestId})",
+                    exchange.Response.StatusCode, exchange.Method, exchange.Path, exchange.RequestId, ex) { MayHaveBeenDelivered = !exchange.Idempotent };
+            }
+            return new AgentMailboxConnectionException(
+                $"{exchange.Method} {exchange.Path}: the connection to {Server.AbsoluteUri} broke while the answer was read ({ex.Message}).{delivered} (request id {exchange.RequestId})",
+                exchange.Method, exchange.Path, exchange.RequestId, ex, exchange.Response.StatusCode) { MayHaveBeenDelivered = !exchange.Idempotent };
+        }
+
+        /// <summary>
+        /// Sends one request, retrying only where that cannot duplicate anything: a connection that was refused or
+        /// a name that did not resolve (nothing was sent), 429 (the server refused it), and 502/503/504 for idempotent
+        /// requests. Returns the successful answer with its body unread.
+        /// </summary>
+        private async Task<Exchange> SendAsync(HttpMethod method, string path, string? query, byte[]? body, bool idempotent,
+            CancellationToken cancellationToken)
+        {
+            if (IsDisposed)
+            {
+                throw new ObjectDisposedException(nameof(AgentMailboxClient), "This connection was closed (Disconnect-AgentMailbox); connect again.");
+            }
+            var uri = new Uri(string.IsNullOrEmpty(query) ? _base + path : _base + path + "?" + query, UriKind.Absolute);
+            string requestId = Guid.NewGuid().ToString();
+            string methodName = method.Method;
+            var started = Stopwatch.StartNew();
+
+            for (int attempt = 1; ; attempt++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var timeout = new CancellationTokenSource();
+                var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                if (_options.Timeout != System.Threading.Timeout.InfiniteTimeSpan)
+                {
+                    timeout.CancelAfter(_options.Timeout);
+                }
+                var attemptWatch = Stopwatch.StartNew();
+                HttpResponseMessage? response = null;
+                try
+                {
+                    using (var request = new HttpRequestMessage(method, uri))
+                    {
+                        request.Headers.TryAddWithoutValidation("X-Request-Id", requestId);
+                        if (body is not null)
+                        {
+                            request.Content = new ByteArrayContent(body);
+                            request.Content.Headers.ContentType = new MediaTypeHeaderValue(JsonMediaType) { CharSet = "utf-8" };
+                        }
+                        response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException || ex is IOException || ex is SocketException)
+                {
+                    linked.Dispose();
+                    bool timedOut = timeout.IsCancellationRequested;
+                    timeout.Dispose();
+                    RequestObserver.Report(new RequestRecord(methodName, path, null, attemptWatch.Elapsed, requestId, attempt,
+                        timedOut ? "timed out" : cancellationToken.IsCancellationRequested ? "cancelled" : ex.GetBaseException().Message));
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        throw new OperationCanceledException("The request was cancelled.", ex, cancellationToken);
+                    }
+                    string delivered = idempotent ? "" : " The server may have stored the message; check the thread before sending it again.";
+                    if (timedOut)
+                    {
+                        throw new AgentMailboxTimeoutException(
+                            $"{methodName} {path}: {Server.AbsoluteUri} did not answer within the timeout of {Describe(_options.Timeout)}.{delivered} (request id {requestId})",
+                            methodName, path, requestId, _options.Timeout, ex) { MayHaveBeenDelivered = !idempotent };
+                    }
+                    bool nothingSent = NothingWasSent(ex);
+                    if (nothingSent && attempt <= _options.MaximumRetryCount
+                        && await DelayAsync(Backoff(attempt), started, cancellationToken).ConfigureAwait(false))
+                    {
+                        continue;
+                    }
+                    throw new AgentMailboxConnectionException(
+                        $"{methodName} {path}: could not reach the AgentMailbox server at {Server.AbsoluteUri} ({ex.GetBaseException().Message})."
+                        + (nothingSent ? "" : delivered) + $" (request id {requestId})",
+                        methodName, path, requestId, ex) { MayHaveBeenDelivered = !idempotent && !nothingSent };
+                }
+
+                RequestObserver.Report(new RequestRecord(methodName, path, (int)response.StatusCode, attemptWatch.Elapsed, requestId, attempt, null));
+                if (response.IsSuccessStatusCode)
+                {
+                    Stream stream;
+                    CancellationTokenRegistration abort = default;
+                    try
+                    {
+                        stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+                        // Disposing the answer is what unblocks a stalled body read on every runtime.
+                        var toAbort = response;
+                        abort = linked.Token.Register(() => toAbort.Dispose());
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException || ex is IOException)
+                    {
+                        response.Dispose();
+                        linked.Dispose();
+                        timeout.Dispose();
+                        throw new AgentMailboxConnectionException(
+                            $"{methodName} {path}: the connection to {Server.AbsoluteUri} broke ({ex.Message}). (request id {requestId})",
+                            methodName, path, requestId, ex) { MayHaveBeenDelivered = !idempotent };
+                    }
+                    return new Exchange(response, new IdleTimeoutStream(stream, timeout, _options.Timeout), timeout, linked, abort,
+                        methodName, path, requestId, idempotent);
+                }
+
+                AgentMailboxException failure;
+                try
+                {
+                    failure = await ReadFailureAsync(response, methodName, path, requestId, idempotent, linked.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is OperationCanceledException)
+                {
+                    bool timedOut = timeout.IsCancellationRequested;
+                    response.Dispose();
+                    linked.Dispose();
+                    timeout.Dispose();
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        throw new OperationCanceledException("The request was cancelled.", ex, cancellationToken);
+                    }
+                    failure = new AgentMailboxServerException(
+                        $"{methodName} {path} answered {(int)response.StatusCode} {response.ReasonPhrase} and its error body could not be read"
+                        + $"{(timedOut ? " within the timeout" : "")}. (request id {requestId})",
+                        response.StatusCode, methodName, path, requestId, null, ex);
+                    throw failure;
+                }
+                response.Dispose();
+                linked.Dispose();
+                timeout.Dispose();
+
+                if (failure is AgentMailboxRateLimitException rateLimit && attempt <= _options.MaximumRetryCount)
+                {
+                    TimeSpan wait = rateLimit.RetryAfter ?? Backoff(attempt);
+                    if (wait <= _options.MaximumRetryDelay && await DelayAsync(wait, started, cancellationToken).ConfigureAwait(false))
+                    {
+                        continue;
+                    }
+                }
+                else if (idempotent && IsTransient(failure.StatusCode) && attempt <= _options.MaximumRetryCount
+                         && await DelayAsync(Backoff(attempt), started, cancellationToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
+                throw failure;
+            }
+        }
+
+        private static bool IsTransient(HttpStatusCode? status)
+            => status == HttpStatusCode.BadGateway || status == HttpStatusCode.ServiceUnavailable || status == HttpStatusCode.GatewayTimeout;
+
+        /// <summary>A refused connection or an unresolved name: the request never left this machine.</summary>
+        private static bool NothingWasSent(Exception ex)
+        {
+            for (var e = ex; e is not null; e = e.InnerException)
+            {
+                if (e is SocketException socket)
+                {
+                    switch (socket.SocketErrorCode)
+                    {
+                        case SocketError.ConnectionRefused:
+                        case SocketError.HostNotFound:
+                        case SocketError.HostUnreachable:
+                        case SocketError.NetworkUnreachable:
+                        case SocketError.TryAgain:
+                        case SocketError.NoData:
+                        case SocketError.AddressNotAvailable:
+                            return true;
+                    }
+                }
+            }
+            return false;
+        }
+
+        private TimeSpan Backoff(int attempt)
+        {
+            double baseMs = _options.RetryInterval.TotalMilliseconds * Math.Pow(2, attempt - 1);
+            double jitter;
+            lock (Jitter)
+            {
+                jitter = 0.8 + Jitter.NextDouble() * 0.4;
+            }
+            return TimeSpan.FromMilliseconds(Math.Min(baseMs * jitter, _options.MaximumRetryDelay.TotalMilliseconds));
+        }
+
+        /// <summary>Waits before a retry unless that would exceed the total retry budget; false means give up.</summary>
+        private async Task<bool> DelayAsync(TimeSpan wait, Stopwatch started, CancellationToken cancellationToken)
+        {
+            var budget = TimeSpan.FromTicks(_options.MaximumRetryDelay.Ticks * 2);
+            if (started.Elapsed + wait > budget)
+            {
+                return false;
+            }
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            }
+            return true;
+        }
+
+        private async Task<AgentMailboxException> ReadFailureAsync(HttpResponseMessage response, string method, string path, string requestId,
+            bool idempotent, CancellationToken cancellationToken)
+        {
+            byte[] bytes;
+            using (var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false))
+            using (cancellationToken.Register(response.Dispose))
+            {
+                bytes = await ReadBoundedAsync(stream, ErrorBody.MaxBytes, cancellationToken).ConfigureAwait(false);
+            }
+            var parsed = ErrorBody.Parse(bytes, response.Content.Headers.ContentType?.MediaType);
+            var status = response.StatusCode;
+            string serverMessage = parsed.Message ?? "";
+            string text = $"{method} {path} answered {(int)status} {response.ReasonPhrase}"
+                          + (serverMessage.Length > 0 ? $": {serverMessage}" : "")
+                          + $" (server {Server.AbsoluteUri}, request id {requestId})";
+            int code = (int)status;
+            if (code == 404)
+            {
+                return new AgentMailboxNotFoundException(text, status, method, path, requestId, serverMessage);
+            }
+            if (code == 401 || code == 403)
+            {
+                return new AgentMailboxAuthenticationException(text, status, method, path, requestId, serverMessage);
+            }
+            if (code == 429)
+            {
+                return new AgentMailboxRateLimitException(text, status, method, path, requestId, serverMessage, RetryAfter(response, parsed));
+            }
+            if (code >= 500)
+            {
+                if (!idempotent && code != 502 && code != 503 && code != 504)
+                {
+                    text += " The server may have stored the message; check the thread before sending it again.";
+                }
+                return new AgentMailboxServerException(text, status, method, path, requestId, serverMessage);
+            }
+            return new AgentMailboxException(text, status, method, path, requestId, serverMessage, null);
+        }
+
+        private static TimeSpan? RetryAfter(HttpResponseMessage response, ErrorBody.Parsed parsed)
+        {
+            var header = response.Headers.RetryAfter;
+            if (header?.Delta is TimeSpan delta)
+            {
+                return delta;
+            }
+            if (header?.Date is DateTimeOffset date)
+            {
+                var wait = date - DateTimeOffset.UtcNow;
+                return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+            }
+            if (parsed.RetryAfterMs is long ms)
+            {
+                return TimeSpan.FromMilliseconds(ms);
+            }
+            if (parsed.ResetsAt is DateTimeOffset resetsAt)
+            {
+                var wait = resetsAt - DateTimeOffset.UtcNow;
+                return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+            }
+            return null;
+        }
+
+        private static async Task<byte[]> ReadBoundedAsync(Stream stream, int limit, CancellationToken cancellationToken)
+        {
+            var buffer = new byte[Math.Min(limit, 8192)];
+            using var collected = new MemoryStream();
+            while (collected.Length < limit)
+            {
+                int read = await stream.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, limit - collected.Length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+                collected.Write(buffer, 0, read);
+            }
+            return collected.ToArray();
+        }
+
+        internal static string Describe(TimeSpan timeout)
+            => timeout == System.Threading.Timeout.InfiniteTimeSpan ? "infinite" : timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
+
+        private sealed class ThreadEnvelope
+        {
+            [JsonInclude, JsonPropertyName("thread")]
+            public AgentThread? Thread { get; internal set; }
+        }
+
+        private sealed class ContextEnvelope
+        {
+            [JsonInclude, JsonPropertyName("context")]
+            public ThreadContext? Context { get; internal set; }
+        }
+
+        private sealed class ParticipantsEnvelope
+        {
+            [JsonInclude, JsonPropertyName("participants")]
+            public ThreadParticipant[]? Participants { get; internal set; }
+        }
+    }
+
+    /// <summary>The answer to <c>GET /health</c>.</summary>
+    public sealed class HealthInfo
+    {
+        [JsonConstructor]
+        internal HealthInfo() { }
+
+        [JsonInclude, JsonPropertyName("ok")]
+        public bool Ok { get; internal set; }
+
+        [JsonInclude, JsonPropertyName("uptime")]
+        public double Uptime { get; internal set; }
+
+        [JsonInclude, JsonPropertyName("memoryMB")]
+        public double MemoryMB { get; internal set; }
+    }
+}
