@@ -1,0 +1,34 @@
+@{
+    RootModule             = 'AgentMailbox.PowerShell.dll'
+    ModuleVersion          = '{{ModuleVersion}}'
+    CompatiblePSEditions   = @('Desktop', 'Core')
+    GUID                   = '6f5c0f3e-2b7a-4d43-9d0e-5a8b1c2d7e41'
+    Author                 = 'AgentMailbox for PowerShell contributors'
+    CompanyName            = 'AgentMailbox for PowerShell'
+    Copyright              = '(c) AgentMailbox for PowerShell contributors. MIT License.'
+    Description            = 'PowerShell client of the AgentMailbox context-sync protocol for AI agents: mailboxes, threads with to/cc/bcc, and a context snapshot on every message.'
+    PowerShellVersion      = '5.1'
+    DotNetFrameworkVersion = '4.7.2'
+    FormatsToProcess       = @('AgentMailbox.Format.ps1xml')
+    CmdletsToExport        = @(
+        'Connect-AgentMailbox'
+        'Disconnect-AgentMailbox'
+        'Get-AgentMailboxConnection'
+        'Test-AgentMailbox'
+        'Send-AgentMessage'
+        'Get-AgentInbox'
+        'Invoke-AgentReplyAll'
+    )
+    FunctionsToExport      = @()
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('AgentMailbox', 'agents', 'AI', 'messaging', 'context', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            LicenseUri   = 'https://github.com/agentmailbox/AgentMailbox.PowerShell/blob/main/LICENSE'
+            ProjectUri   = 'https://github.com/agentmailbox/AgentMailbox.PowerShell'
+            ReleaseNotes = 'First release: connect, send with cc/bcc and context snapshots, inbox, reply-all.'
+            Prerelease   = '{{ModulePrerelease}}'
+        }
+    }
+}

@@ -1,0 +1,295 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Text;
+using System.Text.Json;
+
+namespace AgentMailbox.PowerShell.Commands
+{
+    /// <summary>
+    /// Sends a message with a context snapshot. Piped objects are payloads when -To is given, and whole message
+    /// descriptions (To, Cc, Bcc, ThreadId, ReplyTo, Payload, ContextSnapshot properties) when it is not, so
+    /// <c>Import-Csv tasks.csv | Send-AgentMessage</c> works.
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Send, "AgentMessage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(SendResult))]
+    public sealed class SendAgentMessageCommand : AgentMailboxConnectedCmdlet
+    {
+        private bool _toOnCommandLine;
+        private bool _payloadOnCommandLine;
+
+        #region Parameters
+
+        /// <summary>The recipient.</summary>
+        [Parameter(Position = 0)]
+        [ValidateAgentId]
+        public string? To { get; set; }
+
+        /// <summary>The body: any value, or a script block run for each piped object with $_ bound to it.</summary>
+        [Parameter(Position = 1)]
+        [AllowNull]
+        public object? Payload { get; set; }
+
+        /// <summary>Carbon-copy recipients (visible to everyone in the thread).</summary>
+        [Parameter]
+        [ValidateAgentId]
+        public string[]? Cc { get; set; }
+
+        /// <summary>Blind-copy recipients (hidden from everyone but the sender).</summary>
+        [Parameter]
+        [ValidateAgentId]
+        public string[]? Bcc { get; set; }
+
+        /// <summary>The context snapshot to carry (hashtable, ordered dictionary or PSCustomObject), so the recipient never starts cold.</summary>
+        [Parameter]
+        [AllowNull]
+        public object? ContextSnapshot { get; set; }
+
+        /// <summary>Post into this existing thread instead of the one the participant set selects.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? ThreadId { get; set; }
+
+        /// <summary>A reply-to address stored with the message (no routing effect on the server).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? ReplyTo { get; set; }
+
+        /// <summary>Asks the server for a handoff packet: goal, nextAction, includeFields, maxContextBytes.</summary>
+        [Parameter]
+        public Hashtable? Handoff { get; set; }
+
+        /// <summary>A piped payload (with -To) or message description (without).</summary>
+        [Parameter(ValueFromPipeline = true, DontShow = true)]
+        [AllowNull]
+        public PSObject? InputObject { get; set; }
+
+        #endregion
+
+        #region Overrides
+
+        protected override void BeginProcessing()
+        {
+            _toOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(To));
+            _payloadOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(Payload));
+        }
+
+        protected override void ProcessRecord()
+        {
+            var connection = CurrentConnection;
+            bool piped = MyInvocation.BoundParameters.ContainsKey(nameof(InputObject));
+            SendMessageRequest message;
+            try
+            {
+                message = piped && !_toOnCommandLine ? FromDescription(InputObject) : FromParameters(piped);
+                message.From = connection.AgentId;
+            }
+            catch (Exception ex) when (IsReportable(ex))
+            {
+                WriteFailure(ex, ErrorIdFor(ex), InputObject ?? (object?)To);
+                return;
+            }
+
+            if (!ShouldProcess(Describe(message), $"Send message as {connection.AgentId}"))
+            {
+                return;
+            }
+            try
+            {
+                WriteObject(Await(ct => connection.Client.SendAsync(message, ct)));
+            }
+            catch (Exception ex) when (IsReportable(ex))
+            {
+                WriteFailure(ex, ErrorIds.SendMessageFailed, InputObject ?? (object?)message.To, ErrorIds.ThreadNotFound);
+            }
+        }
+
+        #endregion
+
+        #region Private methods
+
+        private SendMessageRequest FromParameters(bool piped)
+        {
+            if (string.IsNullOrEmpty(To))
+            {
+                throw new MissingRecipientException("No recipient: give -To, or pipe objects that have a To property.");
+            }
+            object? payload;
+            if (!piped)
+            {
+                payload = ResolvePayload(Payload, null);
+            }
+            else if (!_payloadOnCommandLine)
+            {
+                payload = InputObject;
+            }
+            else if (PSJsonValueConverter.Unwrap(Payload, out _) is ScriptBlock)
+            {
+                payload = ResolvePayload(Payload, InputObject);
+            }
+            else
+            {
+                throw new ArgumentException(
+                    "With -To, each piped object is the payload; -Payload may then only be a script block that computes it from $_.", nameof(Payload));
+            }
+            return new SendMessageRequest
+            {
+                To = To!,
+                Cc = Cc,
+                Bcc = Bcc,
+                Payload = payload,
+                ContextSnapshot = CheckSnapshot(ContextSnapshot, nameof(ContextSnapshot)),
+                ThreadId = ThreadId,
+                ReplyTo = ReplyTo,
+                Handoff = ToHandoff(Handoff),
+            };
+        }
+
+        /// <summary>A piped object that describes a whole message; command-line values fill what it lacks.</summary>
+        private SendMessageRequest FromDescription(PSObject? input)
+        {
+            string? to = Text(Property(input, "To"));
+            if (string.IsNullOrEmpty(to))
+            {
+                throw new MissingRecipientException("No recipient: the piped object has no To value, and -To was not given.");
+            }
+
+            object? payload;
+            if (_payloadOnCommandLine)
+            {
+                payload = ResolvePayload(Payload, input);
+            }
+            else if (!TryProperty(input, "Payload", out payload))
+            {
+                throw new ArgumentException(
+                    "The piped object has no Payload property. Give it one, or compute the payload with -Payload { … $_ … }.", nameof(Payload));
+            }
+
+            object? snapshot = TryProperty(input, "ContextSnapshot", out var fromInput) && fromInput is not null ? fromInput : ContextSnapshot;
+            if (PSJsonValueConverter.Unwrap(snapshot, out _) is string json)
+            {
+                snapshot = string.IsNullOrWhiteSpace(json) ? null : ParseJsonObject(json);
+            }
+
+            return new SendMessageRequest
+            {
+                To = to!,
+                Cc = Addresses(Property(input, "Cc")) ?? Cc,
+                Bcc = Addresses(Property(input, "Bcc")) ?? Bcc,
+                Payload = payload,
+                ContextSnapshot = CheckSnapshot(snapshot, nameof(ContextSnapshot)),
+                ThreadId = Text(Property(input, "ThreadId")) ?? ThreadId,
+                ReplyTo = Text(Property(input, "ReplyTo")) ?? ReplyTo,
+                Handoff = ToHandoff(Handoff),
+            };
+        }
+
+        private static object? Property(PSObject? input, string name) => TryProperty(input, name, out var value) ? value : null;
+
+        /// <summary>Reads a property of a PSObject, or a key of a piped hashtable, case-insensitively.</summary>
+        private static bool TryProperty(PSObject? input, string name, out object? value)
+        {
+            value = null;
+            if (input is null)
+            {
+                return false;
+            }
+            if (input.BaseObject is IDictionary dictionary)
+            {
+                foreach (DictionaryEntry entry in dictionary)
+                {
+                    if (string.Equals(entry.Key?.ToString(), name, StringComparison.OrdinalIgnoreCase))
+                    {
+                        value = entry.Value;
+                        return true;
+                    }
+                }
+                return false;
+            }
+            var property = input.Properties[name];
+            if (property is null)
+            {
+                return false;
+            }
+            value = property.Value;
+            return true;
+        }
+
+        private static string? Text(object? value)
+        {
+            value = PSJsonValueConverter.Unwrap(value, out _);
+            string? text = value is null ? null : value as string ?? LanguagePrimitives.ConvertTo<string>(value);
+            return string.IsNullOrWhiteSpace(text) ? null : text;
+        }
+
+        /// <summary>A list of agent ids: an array, or one string separated by ',' or ';' (as a CSV cell holds them).</summary>
+        private static string[]? Addresses(object? value)
+        {
+            value = PSJsonValueConverter.Unwrap(value, out _);
+            if (value is null)
+            {
+                return null;
+            }
+            IEnumerable<string> items = value is string single
+                ? single.Split(new[] { ',', ';' }, StringSplitOptions.RemoveEmptyEntries)
+                : LanguagePrimitives.ConvertTo<string[]>(value);
+            var result = items.Select(s => s.Trim()).Where(s => s.Length > 0).ToArray();
+            return result.Length == 0 ? null : result;
+        }
+
+        private static object? ParseJsonObject(string json)
+        {
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = PSJsonValueConverter.MaxDepth });
+            try
+            {
+                reader.Read();
+                var value = PSJsonValueConverter.Instance.Read(ref reader);
+                if (value is PSObject)
+                {
+                    return value;
+                }
+            }
+            catch (JsonException)
+            {
+            }
+            throw new ArgumentException("The piped ContextSnapshot text is not a JSON object.", nameof(ContextSnapshot));
+        }
+
+        private static string Describe(SendMessageRequest message)
+        {
+            var text = new StringBuilder(message.To);
+            if (message.Cc is { Count: > 0 })
+            {
+                text.Append(" (cc ").Append(string.Join(", ", message.Cc)).Append(')');
+            }
+            if (message.Bcc is { Count: > 0 })
+            {
+                text.Append(" (bcc ").Append(string.Join(", ", message.Bcc)).Append(')');
+            }
+            if (message.ThreadId is not null)
+            {
+                text.Append(" in thread ").Append(message.ThreadId);
+            }
+            return text.ToString();
+        }
+
+        private static string ErrorIdFor(Exception ex) => ex switch
+        {
+            MissingRecipientException _ => ErrorIds.MissingRecipient,
+            RuntimeException _ => ErrorIds.PayloadScriptFailed,
+            ArgumentException arg when arg.ParamName == nameof(ContextSnapshot) => ErrorIds.InvalidContextSnapshot,
+            ArgumentException arg when arg.ParamName == nameof(Handoff) => ErrorIds.InvalidHandoff,
+            ArgumentException _ => ErrorIds.InvalidMessageInput,
+            _ => ErrorIds.InvalidPayload,
+        };
+
+        private sealed class MissingRecipientException : ArgumentException
+        {
+            public MissingRecipientException(string message) : base(message, nameof(To)) { }
+        }
+
+        #endregion
+    }
+}

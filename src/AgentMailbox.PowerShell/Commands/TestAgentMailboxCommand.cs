@@ -1,0 +1,87 @@
+using System;
+using System.Diagnostics;
+using System.Management.Automation;
+
+namespace AgentMailbox.PowerShell.Commands
+{
+    /// <summary>Probes a server's /health. An unreachable server is an answer (Reachable = $false), not an error.</summary>
+    [Cmdlet(VerbsDiagnostic.Test, "AgentMailbox", DefaultParameterSetName = ByServer)]
+    [OutputType(typeof(HealthCheckResult), ParameterSetName = new[] { ByServer, ByConnection })]
+    [OutputType(typeof(bool))]
+    public sealed class TestAgentMailboxCommand : AgentMailboxCmdlet
+    {
+        private const string ByServer = "Server";
+        private const string ByConnection = "Connection";
+        private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+
+        #region Parameters
+
+        /// <summary>The server to probe; defaults to the default connection's server, then the environment, then http://localhost:3000.</summary>
+        [Parameter(Position = 0, ParameterSetName = ByServer)]
+        [ValidateServerUri]
+        public Uri? Server { get; set; }
+
+        /// <summary>Probe the server of this connection.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ByConnection, ValueFromPipeline = true)]
+        [ValidateNotNull]
+        public Connection? Connection { get; set; }
+
+        /// <summary>Output only $true or $false.</summary>
+        [Parameter]
+        public SwitchParameter Quiet { get; set; }
+
+        #endregion
+
+        #region Overrides
+
+        protected override void ProcessRecord()
+        {
+            var connection = Connection ?? (Server is null ? DefaultConnection.Current : null);
+            if (connection is not null && connection.IsClosed)
+            {
+                connection = null;
+            }
+            AgentMailboxClient? owned = null;
+            AgentMailboxClient client;
+            if (connection is not null)
+            {
+                client = connection.Client;
+            }
+            else
+            {
+                owned = new AgentMailboxClient(new AgentMailboxClientOptions
+                {
+                    Server = Server ?? EnvironmentDefaults.Server(out _),
+                    Timeout = ProbeTimeout,
+                    MaximumRetryCount = 0,
+                });
+                client = owned;
+            }
+
+            try
+            {
+                var watch = Stopwatch.StartNew();
+                HealthCheckResult result;
+                try
+                {
+                    var health = Await(ct => client.GetHealthAsync(ct));
+                    watch.Stop();
+                    result = new HealthCheckResult(client.Server, health.Ok, Math.Round(watch.Elapsed.TotalMilliseconds, 2),
+                        health.Ok ? null : "The server answered its health probe with ok = false.");
+                }
+                catch (Exception ex) when (ex is AgentMailboxException)
+                {
+                    WriteVerbose(ex.Message);
+                    result = new HealthCheckResult(client.Server, false, null, ex.Message);
+                }
+                WriteObject(Quiet ? (object)result.Reachable : result);
+            }
+            finally
+            {
+                owned?.Dispose();
+            }
+        }
+
+        #endregion
+    }
+}

@@ -1,0 +1,22 @@
+namespace AgentMailbox.PowerShell
+{
+    /// <summary>Stable error ids, one per failure site; the first part of every FullyQualifiedErrorId the module writes.</summary>
+    internal static class ErrorIds
+    {
+        internal const string AgentMailboxNotConnected = nameof(AgentMailboxNotConnected);
+        internal const string ConnectionClosed = nameof(ConnectionClosed);
+        internal const string MissingAgentId = nameof(MissingAgentId);
+        internal const string UnencryptedAuthentication = nameof(UnencryptedAuthentication);
+        internal const string ConnectFailed = nameof(ConnectFailed);
+        internal const string SendMessageFailed = nameof(SendMessageFailed);
+        internal const string MissingRecipient = nameof(MissingRecipient);
+        internal const string InvalidMessageInput = nameof(InvalidMessageInput);
+        internal const string InvalidPayload = nameof(InvalidPayload);
+        internal const string InvalidContextSnapshot = nameof(InvalidContextSnapshot);
+        internal const string InvalidHandoff = nameof(InvalidHandoff);
+        internal const string PayloadScriptFailed = nameof(PayloadScriptFailed);
+        internal const string GetInboxFailed = nameof(GetInboxFailed);
+        internal const string ReplyAllFailed = nameof(ReplyAllFailed);
+        internal const string ThreadNotFound = nameof(ThreadNotFound);
+    }
+}
