@@ -18,16 +18,20 @@
         'Send-AgentMessage'
         'Get-AgentInbox'
         'Invoke-AgentReplyAll'
+        'Receive-AgentMessage'
+        'Wait-AgentMessage'
+        'Get-AgentThread'
+        'Get-AgentThreadContext'
+        'Get-AgentThreadParticipant'
+        'Set-AgentThreadRead'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
-    AliasesToExport        = @()
+    AliasesToExport        = @('Sync-AgentThread')
     PrivateData            = @{
         PSData = @{
             Tags         = @('AgentMailbox', 'agents', 'AI', 'messaging', 'context', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
-            LicenseUri   = 'https://github.com/agentmailbox/AgentMailbox.PowerShell/blob/main/LICENSE'
-            ProjectUri   = 'https://github.com/agentmailbox/AgentMailbox.PowerShell'
-            ReleaseNotes = 'First release: connect, send with cc/bcc and context snapshots, inbox, reply-all.'
+            ReleaseNotes = 'First release: connect, send with cc/bcc and context snapshots, inbox, reply-all, threads, context, participants, lossless receive, wait.'
             Prerelease   = '{{ModulePrerelease}}'
         }
     }

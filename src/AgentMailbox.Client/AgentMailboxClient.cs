@@ -216,9 +216,11 @@ namespace AgentMailbox
             return StreamAsync<InboxMessage>($"/mailbox/{UriEscaper.Escape(agentId)}/unread", query, "messages", null, cancellationToken);
         }
 
-        /// <summary><c>GET /mailbox/:id?limit=&amp;offset=</c> over every page: each thread as it is decoded.</summary>
+        /// <summary><c>GET /mailbox/:id?limit=&amp;offset=</c> over every page from <paramref name="offset"/>: each thread as it is decoded.</summary>
+        /// <param name="onTotal">Called with the server's count of the agent's threads, once the first page has been read.</param>
         public async IAsyncEnumerable<AgentThread> GetThreadsAsync(
-            string agentId, int pageSize = 100, int offset = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+            string agentId, int pageSize = 100, int offset = 0, Action<long>? onTotal = null,
+            [EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
             RequireText(agentId, nameof(agentId));
             if (pageSize < 1 || pageSize > 1000)
@@ -236,6 +238,11 @@ namespace AgentMailbox
                 {
                     count++;
                     yield return thread;
+                }
+                if (total is not null && onTotal is not null)
+                {
+                    onTotal(total.Value);
+                    onTotal = null;
                 }
                 offset += count;
                 if (count < pageSize || (total is not null && offset >= total))

@@ -18,5 +18,12 @@ namespace AgentMailbox.PowerShell
         internal const string GetInboxFailed = nameof(GetInboxFailed);
         internal const string ReplyAllFailed = nameof(ReplyAllFailed);
         internal const string ThreadNotFound = nameof(ThreadNotFound);
+        internal const string GetThreadFailed = nameof(GetThreadFailed);
+        internal const string GetThreadContextFailed = nameof(GetThreadContextFailed);
+        internal const string GetParticipantsFailed = nameof(GetParticipantsFailed);
+        internal const string MarkReadFailed = nameof(MarkReadFailed);
+        internal const string ReceiveFailed = nameof(ReceiveFailed);
+        internal const string WaitFailed = nameof(WaitFailed);
+        internal const string WaitTimedOut = nameof(WaitTimedOut);
     }
 }

@@ -45,6 +45,21 @@ namespace AgentMailbox
         public ThreadContext Context { get => _context; internal set => _context = value ?? new ThreadContext(); }
         private ThreadContext _context = new ThreadContext();
 
+        /// <summary>An inbox message for a stored message that was found outside the unread list (see Receive-AgentMessage).</summary>
+        public static InboxMessage FromMessage(Message message, ThreadContext context) => new InboxMessage
+        {
+            Id = message.Id,
+            ThreadId = message.ThreadId,
+            From = message.From,
+            To = message.To,
+            Cc = message.Cc,
+            Bcc = message.Bcc,
+            ReplyTo = message.ReplyTo,
+            Payload = message.Payload,
+            Timestamp = message.Timestamp,
+            Context = context,
+        };
+
         public override string ToString() => Id;
     }
 }

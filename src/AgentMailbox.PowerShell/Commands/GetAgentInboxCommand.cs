@@ -13,11 +13,13 @@ namespace AgentMailbox.PowerShell.Commands
         /// <summary>Only messages from this agent.</summary>
         [Parameter]
         [ValidateAgentId]
+        [ArgumentCompleter(typeof(AgentIdCompleter))]
         public string? From { get; set; }
 
         /// <summary>Only messages of this thread.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ThreadIdCompleter))]
         public string? ThreadId { get; set; }
 
         /// <summary>How many recent messages each message's context carries, 1 to 50 (server default 10).</summary>

@@ -14,6 +14,7 @@ namespace AgentMailbox.PowerShell.Commands
         /// <summary>The thread to reply in; binds from the ThreadId property of piped messages, send results and threads.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ThreadIdCompleter))]
         public string ThreadId { get; set; } = "";
 
         /// <summary>The reply's body: any value, or a script block run for each input with $_ bound to it.</summary>

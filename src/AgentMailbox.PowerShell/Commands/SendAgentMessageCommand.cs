@@ -25,6 +25,7 @@ namespace AgentMailbox.PowerShell.Commands
         /// <summary>The recipient.</summary>
         [Parameter(Position = 0)]
         [ValidateAgentId]
+        [ArgumentCompleter(typeof(AgentIdCompleter))]
         public string? To { get; set; }
 
         /// <summary>The body: any value, or a script block run for each piped object with $_ bound to it.</summary>
@@ -35,11 +36,13 @@ namespace AgentMailbox.PowerShell.Commands
         /// <summary>Carbon-copy recipients (visible to everyone in the thread).</summary>
         [Parameter]
         [ValidateAgentId]
+        [ArgumentCompleter(typeof(AgentIdCompleter))]
         public string[]? Cc { get; set; }
 
         /// <summary>Blind-copy recipients (hidden from everyone but the sender).</summary>
         [Parameter]
         [ValidateAgentId]
+        [ArgumentCompleter(typeof(AgentIdCompleter))]
         public string[]? Bcc { get; set; }
 
         /// <summary>The context snapshot to carry (hashtable, ordered dictionary or PSCustomObject), so the recipient never starts cold.</summary>
@@ -50,6 +53,7 @@ namespace AgentMailbox.PowerShell.Commands
         /// <summary>Post into this existing thread instead of the one the participant set selects.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ThreadIdCompleter))]
         public string? ThreadId { get; set; }
 
         /// <summary>A reply-to address stored with the message (no routing effect on the server).</summary>

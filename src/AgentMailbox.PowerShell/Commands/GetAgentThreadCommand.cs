@@ -1,0 +1,93 @@
+using System;
+using System.Management.Automation;
+
+namespace AgentMailbox.PowerShell.Commands
+{
+    /// <summary>
+    /// Without -ThreadId, every thread of the mailbox, page after page, each written as soon as it is decoded
+    /// (-First, -Skip and -IncludeTotalCount page through them). With -ThreadId, those threads as the agent sees them.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "AgentThread", SupportsPaging = true)]
+    [OutputType(typeof(AgentThread))]
+    public sealed class GetAgentThreadCommand : AgentMailboxConnectedCmdlet
+    {
+        private const int PageSize = 100;
+
+        #region Parameters
+
+        /// <summary>The threads to get; binds from the ThreadId property of piped messages and send results.</summary>
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ThreadIdCompleter))]
+        public string[]? ThreadId { get; set; }
+
+        #endregion
+
+        #region Overrides
+
+        protected override void ProcessRecord()
+        {
+            var connection = CurrentConnection;
+            if (ThreadId is null)
+            {
+                ListAll(connection);
+                return;
+            }
+            foreach (string id in ThreadId)
+            {
+                try
+                {
+                    WriteObject(Await(ct => connection.Client.GetThreadAsync(id, connection.AgentId, ct)));
+                }
+                catch (Exception ex) when (IsReportable(ex))
+                {
+                    WriteFailure(ex, ErrorIds.GetThreadFailed, id, ErrorIds.ThreadNotFound);
+                }
+            }
+        }
+
+        #endregion
+
+        #region Private methods
+
+        private void ListAll(Connection connection)
+        {
+            ulong skip = PagingParameters.Skip;
+            ulong first = PagingParameters.First;
+            if (skip > int.MaxValue)
+            {
+                skip = int.MaxValue;
+            }
+            ulong written = 0;
+            long? total = null;
+            try
+            {
+                if (first > 0)
+                {
+                    int pageSize = first < PageSize ? Math.Max(1, (int)first) : PageSize;
+                    foreach (var thread in AwaitEach(ct => connection.Client.GetThreadsAsync(connection.AgentId, pageSize, (int)skip, t => total = t, ct)))
+                    {
+                        WriteObject(thread);
+                        if (++written >= first)
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+            catch (Exception ex) when (IsReportable(ex))
+            {
+                WriteFailure(ex, ErrorIds.GetThreadFailed, connection.AgentId);
+                return;
+            }
+            if (PagingParameters.IncludeTotalCount)
+            {
+                WriteObject(total is null
+                    ? PagingParameters.NewTotalCount(0, 0.0)
+                    : PagingParameters.NewTotalCount((ulong)total.Value, 1.0));
+            }
+        }
+
+        #endregion
+    }
+}

@@ -1,0 +1,38 @@
+using System;
+using System.Management.Automation;
+
+namespace AgentMailbox.PowerShell.Commands
+{
+    /// <summary>Outputs who takes part in a thread, with each agent's role (To, Cc, Bcc) and join time.</summary>
+    [Cmdlet(VerbsCommon.Get, "AgentThreadParticipant")]
+    [OutputType(typeof(ThreadParticipant))]
+    public sealed class GetAgentThreadParticipantCommand : AgentMailboxConnectedCmdlet
+    {
+        #region Parameters
+
+        /// <summary>The thread; binds from the ThreadId property of piped objects.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ThreadIdCompleter))]
+        public string ThreadId { get; set; } = "";
+
+        #endregion
+
+        #region Overrides
+
+        protected override void ProcessRecord()
+        {
+            var connection = CurrentConnection;
+            try
+            {
+                WriteObject(Await(ct => connection.Client.GetParticipantsAsync(ThreadId, connection.AgentId, ct)), enumerateCollection: true);
+            }
+            catch (Exception ex) when (IsReportable(ex))
+            {
+                WriteFailure(ex, ErrorIds.GetParticipantsFailed, ThreadId, ErrorIds.ThreadNotFound);
+            }
+        }
+
+        #endregion
+    }
+}

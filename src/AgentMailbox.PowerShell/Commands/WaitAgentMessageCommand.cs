@@ -1,0 +1,126 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Management.Automation;
+using System.Threading;
+
+namespace AgentMailbox.PowerShell.Commands
+{
+    /// <summary>
+    /// Waits until unread messages that match exist, then outputs them (marking nothing read). Polls fast at first
+    /// and backs off to -PollIntervalSec; Ctrl+C stops it at once; on timeout it writes an OperationTimeout error.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Wait, "AgentMessage")]
+    [OutputType(typeof(InboxMessage))]
+    public sealed class WaitAgentMessageCommand : AgentMailboxConnectedCmdlet
+    {
+        private static readonly TimeSpan FirstInterval = TimeSpan.FromMilliseconds(200);
+
+        #region Parameters
+
+        /// <summary>Only messages from this agent.</summary>
+        [Parameter]
+        [ValidateAgentId]
+        [ArgumentCompleter(typeof(AgentIdCompleter))]
+        public string? From { get; set; }
+
+        /// <summary>Only messages of this thread; binds from the ThreadId property of piped objects.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ThreadIdCompleter))]
+        public string? ThreadId { get; set; }
+
+        /// <summary>How long to wait, in seconds; 0 (the default) waits until a message comes or Ctrl+C.</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int TimeoutSec { get; set; }
+
+        /// <summary>The longest pause between two polls, in seconds (default 5); polling starts faster and backs off to it.</summary>
+        [Parameter]
+        [ValidateRange(0.05, 3600)]
+        public double PollIntervalSec { get; set; } = 5;
+
+        #endregion
+
+        #region Overrides
+
+        protected override void ProcessRecord()
+        {
+            var connection = CurrentConnection;
+            var watch = Stopwatch.StartNew();
+            var deadline = TimeoutSec == 0 ? TimeSpan.MaxValue : TimeSpan.FromSeconds(TimeoutSec);
+            var maxInterval = TimeSpan.FromSeconds(PollIntervalSec);
+            var interval = FirstInterval < maxInterval ? FirstInterval : maxInterval;
+            var progress = new ProgressRecord(1, "Waiting for an AgentMailbox message", DescribeFilter(connection)) { RecordType = ProgressRecordType.Processing };
+            int polls = 0;
+            try
+            {
+                while (true)
+                {
+                    polls++;
+                    var found = new List<InboxMessage>();
+                    try
+                    {
+                        foreach (var message in AwaitEach(ct => connection.Client.GetUnreadAsync(connection.AgentId, null, ct)))
+                        {
+                            if ((From is null || string.Equals(message.From, From, StringComparison.Ordinal))
+                                && (ThreadId is null || string.Equals(message.ThreadId, ThreadId, StringComparison.Ordinal)))
+                            {
+                                found.Add(message);
+                            }
+                        }
+                    }
+                    catch (Exception ex) when (IsReportable(ex))
+                    {
+                        WriteFailure(ex, ErrorIds.WaitFailed, ThreadId ?? From ?? connection.AgentId);
+                        return;
+                    }
+                    if (found.Count > 0)
+                    {
+                        WriteObject(found, enumerateCollection: true);
+                        return;
+                    }
+
+                    var elapsed = watch.Elapsed;
+                    if (elapsed >= deadline)
+                    {
+                        var record = new ErrorRecord(
+                            new TimeoutException($"No matching message arrived for {connection.AgentId} within {TimeoutSec} s ({polls} polls)."),
+                            ErrorIds.WaitTimedOut, ErrorCategory.OperationTimeout, ThreadId ?? From ?? connection.AgentId);
+                        WriteError(record);
+                        return;
+                    }
+                    var pause = deadline - elapsed < interval ? deadline - elapsed : interval;
+                    progress.StatusDescription = TimeoutSec == 0
+                        ? $"{DescribeFilter(connection)}: waited {elapsed.TotalSeconds:0} s, next poll in {pause.TotalSeconds:0.#} s"
+                        : $"{DescribeFilter(connection)}: waited {elapsed.TotalSeconds:0} of {TimeoutSec} s";
+                    if (TimeoutSec > 0)
+                    {
+                        progress.PercentComplete = (int)Math.Min(99, elapsed.TotalSeconds * 100 / TimeoutSec);
+                        progress.SecondsRemaining = (int)Math.Ceiling((deadline - elapsed).TotalSeconds);
+                    }
+                    WriteProgress(progress);
+                    // Sleep on the stop token's wait handle, so Ctrl+C ends the wait at once.
+                    if (StopToken.WaitHandle.WaitOne(pause))
+                    {
+                        throw new PipelineStoppedException();
+                    }
+                    interval = TimeSpan.FromTicks(Math.Min((long)(interval.Ticks * 1.5), maxInterval.Ticks));
+                }
+            }
+            finally
+            {
+                if (!StopToken.IsCancellationRequested)
+                {
+                    progress.RecordType = ProgressRecordType.Completed;
+                    WriteProgress(progress);
+                }
+            }
+        }
+
+        #endregion
+
+        private string DescribeFilter(Connection connection)
+            => $"{connection.AgentId}{(From is null ? "" : $", from {From}")}{(ThreadId is null ? "" : $", thread {ThreadId}")}";
+    }
+}
