@@ -1,0 +1,100 @@
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-BuiltModule
+    $script:server = Start-AgentMailboxServer -Kind Mock
+}
+AfterAll {
+    Disconnect-AgentMailbox -ErrorAction SilentlyContinue
+    $server | Stop-AgentMailboxServer
+}
+
+Describe 'Get-AgentInbox' {
+    BeforeAll {
+        $script:reader = New-TestAgentId reader
+        $senders = 1..3 | ForEach-Object { Connect-AgentMailbox (New-TestAgentId "sender$_") -Server $server.Uri -PassThru }
+        foreach ($i in 1..30) {
+            Send-AgentMessage -Connection $senders[$i % 3] -To $reader -Payload @{ seq = $i } -ContextSnapshot @{ at = $i } | Out-Null
+        }
+        $script:readerConnection = Connect-AgentMailbox $reader -Server $server.Uri -PassThru
+    }
+    BeforeEach { Clear-MockFault $server }
+
+    It 'outputs typed messages with PSCustomObject payloads, oldest first' {
+        $all = @(Get-AgentInbox -Connection $readerConnection)
+        $all.Count | Should -Be 30
+        $all[0] | Should -BeOfType ([AgentMailbox.InboxMessage])
+        $all[0].Payload | Should -BeOfType ([System.Management.Automation.PSCustomObject])
+        $all.Payload.seq | Should -Be (1..30)
+        $all[0].Timestamp.Offset | Should -Be ([TimeSpan]::Zero)
+    }
+
+    It 'writes each message as it is decoded, so Select-Object -First stops early' {
+        $first = Get-AgentInbox -Connection $readerConnection | Select-Object -First 1
+        $first.Payload.seq | Should -Be 1
+    }
+
+    It 'marks nothing read' {
+        @(Get-AgentInbox -Connection $readerConnection).Count | Should -Be 30
+        @(Get-AgentInbox -Connection $readerConnection).Count | Should -Be 30
+    }
+
+    It 'stops promptly on Ctrl+C while the server is slow' {
+        Add-MockFault $server -Path '/mailbox/*' -Method GET -DelayMs 30000 | Out-Null
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$(Get-BuiltModulePath)'; Connect-AgentMailbox stopper -Server '$($server.Uri)'; Get-AgentInbox")
+        $async = $ps.BeginInvoke()
+        Start-Sleep -Milliseconds 800
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $ps.Stop()
+        $watch.Stop()
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+        $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        $ps.Dispose()
+    }
+
+    It 'reports a timeout as OperationTimeout' {
+        $quick = Connect-AgentMailbox $reader -Server $server.Uri -TimeoutSec 1 -PassThru
+        Add-MockFault $server -Path '/mailbox/*' -Method GET -DelayMs 5000 | Out-Null
+        Get-AgentInbox -Connection $quick -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $failures[0].FullyQualifiedErrorId | Should -Be 'GetInboxFailed,AgentMailbox.PowerShell.Commands.GetAgentInboxCommand'
+    }
+
+    It 'reports an HTML error page with its text' {
+        Add-MockFault $server -Path '/mailbox/*' -Method GET -Status 404 -ContentType 'text/html' -Body '<!DOCTYPE html><html><body><pre>Cannot GET /mailbox/x/unread</pre></body></html>' | Out-Null
+        Get-AgentInbox -Connection $readerConnection -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures[0].Exception.Message | Should -Match 'Cannot GET /mailbox/x/unread'
+        $failures[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+}
+
+Describe 'Invoke-AgentReplyAll' {
+    BeforeAll {
+        $script:alice = Connect-AgentMailbox (New-TestAgentId alice) -Server $server.Uri -PassThru
+        $script:bobId = New-TestAgentId bob
+        $script:bob = Connect-AgentMailbox $bobId -Server $server.Uri -PassThru
+    }
+    BeforeEach { Clear-MockRequest $server }
+
+    It 'pipes inbox messages in by ThreadId and runs a script-block payload per message' {
+        1..2 | ForEach-Object { Send-AgentMessage -Connection $alice -To $bobId -Payload @{ task = "t$_" } } | Out-Null
+        $replies = Get-AgentInbox -Connection $bob | Invoke-AgentReplyAll -Connection $bob -Payload { @{ result = "done: $($_.Payload.task)" } }
+        $replies.Count | Should -Be 2
+        $bodies = @(Get-MockRequest $server '/messages/reply-all') | ForEach-Object { $_.body | ConvertFrom-Json }
+        $bodies.payload.result | Should -Be @('done: t1', 'done: t2')
+        $bodies.from | Select-Object -Unique | Should -Be $bobId
+    }
+
+    It 'sends nothing under -WhatIf' {
+        $sent = Send-AgentMessage -Connection $alice -To $bobId -Payload 'x'
+        Clear-MockRequest $server
+        $sent | Invoke-AgentReplyAll -Connection $bob -Payload 'y' -WhatIf | Should -BeNullOrEmpty
+        @(Get-MockRequest $server).Count | Should -Be 0
+    }
+
+    It 'requires -ThreadId and -Payload' {
+        $parameters = (Get-Command Invoke-AgentReplyAll).Parameters
+        $parameters.ThreadId.Attributes.Where({ $_ -is [Parameter] }).Mandatory | Should -Contain $true
+        $parameters.Payload.Attributes.Where({ $_ -is [Parameter] }).Mandatory | Should -Contain $true
+    }
+}
