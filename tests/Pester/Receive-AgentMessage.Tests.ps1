@@ -55,7 +55,7 @@ Describe 'Receive-AgentMessage' {
         $got = @(Receive-AgentMessage -Connection $bob)
         $got.Payload.seq | Should -Be @(1, 2, 3)
         ($got.Id | Select-Object -Unique).Count | Should -Be 3
-        $got[2].Context.Snapshot | Should -Not -BeNullOrEmpty -Because 'a recovered message carries its thread context too'
+        $got[2].Context.RecentMessages.Id | Should -Contain $got[2].Id -Because 'a recovered message carries its thread context too'
         @(Get-AgentInbox -Connection $bob).Count | Should -Be 0
         @(Receive-AgentMessage -Connection $bob).Count | Should -Be 0
     }

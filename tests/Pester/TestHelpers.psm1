@@ -18,7 +18,9 @@ function New-TestAgentId([string] $Name = 'agent') {
 }
 
 function Get-MockRequest([Parameter(Mandatory)] $Server, [string] $PathLike = '*') {
-    @(Invoke-RestMethod -Uri "$($Server.Uri)/_mock/requests") | Where-Object { $_.path -like $PathLike }
+    <# The requests the mock received (oldest first) whose raw path is like -PathLike. #>
+    $all = Invoke-RestMethod -Uri "$($Server.Uri)/_mock/requests"
+    foreach ($request in $all) { if ($request.path -like $PathLike) { $request } }
 }
 
 function Clear-MockRequest([Parameter(Mandatory)] $Server) {

@@ -112,6 +112,11 @@ namespace AgentMailbox.PowerShell.Commands
             {
                 errorId = notFoundErrorId;
             }
+            else if (exception is PayloadConversionException)
+            {
+                // Found while the request body was written: nothing was sent.
+                errorId = ErrorIds.InvalidPayload;
+            }
             var record = new ErrorRecord(exception, errorId, category, target);
             string? action = RecommendedActionFor(exception);
             if (action is not null)
@@ -124,7 +129,7 @@ namespace AgentMailbox.PowerShell.Commands
         /// <summary>True for the failures a cmdlet reports per input rather than letting them end the pipeline.</summary>
         protected static bool IsReportable(Exception exception)
             => exception is AgentMailboxException || exception is PayloadConversionException || exception is ArgumentException
-               || exception is JsonException || exception is RuntimeException;
+               || exception is JsonException || (exception is RuntimeException && !(exception is PipelineStoppedException));
 
         internal static ErrorCategory CategoryOf(Exception exception)
         {
