@@ -27,6 +27,7 @@ namespace AgentMailbox
         private readonly AgentMailboxClientOptions _options;
         private readonly string _base;
         private readonly JsonSerializerOptions _json;
+        private readonly IJsonValueConverter _values;
         private int _disposed;
 
         public AgentMailboxClient(AgentMailboxClientOptions options)
@@ -45,7 +46,8 @@ namespace AgentMailbox
             }
 
             _base = Server.AbsoluteUri.TrimEnd('/');
-            _json = JsonOptions.Create(options.ValueConverter ?? JsonElementValueConverter.Instance);
+            _values = options.ValueConverter ?? JsonElementValueConverter.Instance;
+            _json = JsonOptions.Create(_values);
 
             HttpMessageHandler handler = options.Handler ?? CreateHandler(options);
             _http = new HttpClient(handler, disposeHandler: options.Handler is null) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
@@ -163,7 +165,7 @@ namespace AgentMailbox
                 WriteAddressList(w, "cc", message.Cc);
                 WriteAddressList(w, "bcc", message.Bcc);
                 w.WritePropertyName("payload");
-                _options.ValueConverter.Write(w, message.Payload);
+                _values.Write(w, message.Payload);
                 WriteSnapshot(w, message.ContextSnapshot);
                 if (message.ThreadId is not null)
                 {
@@ -196,7 +198,7 @@ namespace AgentMailbox
                 w.WriteString("from", reply.From);
                 w.WriteString("threadId", reply.ThreadId);
                 w.WritePropertyName("payload");
-                _options.ValueConverter.Write(w, reply.Payload);
+                _values.Write(w, reply.Payload);
                 WriteSnapshot(w, reply.ContextSnapshot);
                 WriteHandoff(w, reply.Handoff);
                 w.WriteEndObject();
@@ -342,7 +344,7 @@ namespace AgentMailbox
                 return;
             }
             writer.WritePropertyName("contextSnapshot");
-            _options.ValueConverter.Write(writer, snapshot);
+            _values.Write(writer, snapshot);
         }
 
         private static void WriteHandoff(Utf8JsonWriter writer, HandoffOptions? handoff)
@@ -386,13 +388,17 @@ namespace AgentMailbox
             if (_options.MaximumRequestBodyBytes > 0 && stream.Length > _options.MaximumRequestBodyBytes)
             {
                 throw new AgentMailboxException(
-                    string.Format(CultureInfo.InvariantCulture,
-                        "The request body is {0:0.0} MB, over the {1:0.0} MB the server accepts; nothing was sent.",
-                        stream.Length / 1048576.0, _options.MaximumRequestBodyBytes / 1048576.0),
+                    $"The request body is {DescribeSize(stream.Length)}, over the {DescribeSize(_options.MaximumRequestBodyBytes)} the server accepts; nothing was sent.",
                     HttpStatusCode.RequestEntityTooLarge, null, null, null, null, null);
             }
             return stream.ToArray();
         }
+
+        private static string DescribeSize(long bytes)
+            => bytes >= 1048576
+                ? (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture) + " MB"
+                : bytes >= 10240 ? (bytes / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " KB"
+                : bytes.ToString(CultureInfo.InvariantCulture) + " bytes";
 
         #endregion
     }

@@ -21,6 +21,12 @@ namespace AgentMailbox
     {
         public static JsonElementValueConverter Instance { get; } = new JsonElementValueConverter();
 
+        private static readonly JsonSerializerOptions WriteOptions = new JsonSerializerOptions
+        {
+            MaxDepth = JsonOptions.MaxDepth,
+            Encoder = JsonOptions.WriterOptions.Encoder,
+        };
+
         public object? Read(ref Utf8JsonReader reader)
         {
             if (reader.TokenType == JsonTokenType.Null)
@@ -38,7 +44,7 @@ namespace AgentMailbox
                 writer.WriteNullValue();
                 return;
             }
-            JsonSerializer.Serialize(writer, value, value.GetType());
+            JsonSerializer.Serialize(writer, value, value.GetType(), WriteOptions);
         }
     }
 }

@@ -25,6 +25,9 @@ namespace AgentMailbox
         private int _end;
         private bool _endOfStream;
         private bool _inArray;
+        private bool _inItem;
+        private int _itemStart;
+        private int _itemDepth;
         private bool _done;
         private JsonReaderState _state = new JsonReaderState(JsonOptions.ReaderOptions);
 
@@ -48,7 +51,7 @@ namespace AgentMailbox
             var items = new List<T>();
             while (true)
             {
-                bool progressed = reader.Parse(items);
+                reader.Parse(items);
                 foreach (var item in items)
                 {
                     yield return item;
@@ -63,12 +66,12 @@ namespace AgentMailbox
                 {
                     throw new JsonException("The response ended before its JSON was complete.");
                 }
-                await reader.FillAsync(stream, untilFull: !progressed, cancellationToken).ConfigureAwait(false);
+                await reader.FillAsync(stream, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        /// <summary>Parses what the buffer holds; returns whether anything was consumed.</summary>
-        private bool Parse(List<T> items)
+        /// <summary>Parses what the buffer holds, adding every item that is complete.</summary>
+        private void Parse(List<T> items)
         {
             var span = new ReadOnlySpan<byte>(_buffer, _start, _end - _start);
             var reader = new Utf8JsonReader(span, _endOfStream, _state);
@@ -82,22 +85,34 @@ namespace AgentMailbox
                     break;
                 }
 
-                if (_inArray)
+                if (_inItem)
+                {
+                    // Inside an item, tokens are consumed one by one, so a large item is scanned once however it
+                    // arrives; its bytes stay in the buffer from _itemStart until its closing token.
+                    if ((reader.TokenType == JsonTokenType.EndObject || reader.TokenType == JsonTokenType.EndArray)
+                        && reader.CurrentDepth == _itemDepth)
+                    {
+                        int itemEnd = _start + (int)reader.BytesConsumed;
+                        items.Add(JsonSerializer.Deserialize<T>(new ReadOnlySpan<byte>(_buffer, _itemStart, itemEnd - _itemStart), _options)!);
+                        _inItem = false;
+                    }
+                }
+                else if (_inArray)
                 {
                     if (reader.TokenType == JsonTokenType.EndArray && reader.CurrentDepth == 1)
                     {
                         _inArray = false;
                     }
+                    else if (reader.TokenType == JsonTokenType.StartObject || reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        _inItem = true;
+                        _itemStart = _start + (int)reader.TokenStartIndex;
+                        _itemDepth = reader.CurrentDepth;
+                    }
                     else
                     {
                         int itemStart = (int)reader.TokenStartIndex;
-                        if ((reader.TokenType == JsonTokenType.StartObject || reader.TokenType == JsonTokenType.StartArray)
-                            && !reader.TrySkip())
-                        {
-                            break;
-                        }
-                        int itemEnd = (int)reader.BytesConsumed;
-                        items.Add(JsonSerializer.Deserialize<T>(span.Slice(itemStart, itemEnd - itemStart), _options)!);
+                        items.Add(JsonSerializer.Deserialize<T>(span.Slice(itemStart, (int)reader.BytesConsumed - itemStart), _options)!);
                     }
                 }
                 else if (reader.CurrentDepth == 0)
@@ -147,35 +162,33 @@ namespace AgentMailbox
 
             _start += (int)committed;
             _state = committedState;
-            return committed > 0;
         }
 
-        private async Task FillAsync(Stream stream, bool untilFull, CancellationToken cancellationToken)
+        /// <summary>Reads once more from the stream, keeping the unparsed bytes and those of an unfinished item.</summary>
+        private async Task FillAsync(Stream stream, CancellationToken cancellationToken)
         {
-            int pending = _end - _start;
-            if (_start > 0)
+            int keep = _inItem ? _itemStart : _start;
+            if (keep > 0)
             {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, pending);
-                _start = 0;
-                _end = pending;
+                Buffer.BlockCopy(_buffer, keep, _buffer, 0, _end - keep);
+                _end -= keep;
+                _start -= keep;
+                if (_inItem)
+                {
+                    _itemStart = 0;
+                }
             }
             if (_end == _buffer.Length)
             {
                 Array.Resize(ref _buffer, _buffer.Length * 2);
             }
-            do
+            int read = await stream.ReadAsync(_buffer, _end, _buffer.Length - _end, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
             {
-                int read = await stream.ReadAsync(_buffer, _end, _buffer.Length - _end, cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    _endOfStream = true;
-                    return;
-                }
-                _end += read;
+                _endOfStream = true;
+                return;
             }
-            // Stuck inside one large item: read until the buffer is full before parsing again, so a large item is
-            // scanned a bounded number of times rather than once per network chunk.
-            while (untilFull && _end < _buffer.Length);
+            _end += read;
         }
     }
 }
