@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using AgentMailbox.MockServer;
+using Xunit;
+
+namespace AgentMailbox.Tests;
+
+/// <summary>Cancelling the token ends a call promptly wherever it waits.</summary>
+public sealed class CancellationTests : MockServerTestBase, IClassFixture<MockServerFixture>
+{
+    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(2);
+
+    public CancellationTests(MockServerFixture fixture) : base(fixture) { }
+
+    private static async Task<TimeSpan> CancelledAfterAsync(Func<CancellationToken, Task> call, TimeSpan cancelAfter)
+    {
+        using var cts = new CancellationTokenSource();
+        var task = call(cts.Token);
+        await Task.Delay(cancelAfter);
+        Assert.False(task.IsCompleted, "the call ended before it was cancelled");
+        var watch = Stopwatch.StartNew();
+        cts.Cancel();
+        var error = await Record.ExceptionAsync(() => task.WaitAsync(TimeSpan.FromSeconds(10)));
+        watch.Stop();
+        Assert.IsAssignableFrom<OperationCanceledException>(error);
+        return watch.Elapsed;
+    }
+
+    [Fact]
+    public async Task Cancelling_during_a_stalled_body_ends_the_call()
+    {
+        var client = NewClient(o => o.Timeout = TimeSpan.FromSeconds(60));
+        var sent = await SendAsync(client, "alice", "bob", "x");
+        Server.ClearRequests();
+        Server.AddFault(new FaultRule { Method = "GET", Path = "/threads/" + sent.ThreadId, Action = FaultAction.Stall });
+
+        var elapsed = await CancelledAfterAsync(ct => client.GetThreadAsync(sent.ThreadId, "bob", ct), TimeSpan.FromMilliseconds(500));
+
+        Assert.True(elapsed < Prompt, $"took {elapsed}");
+        Assert.Equal(200, Assert.Single(Server.Requests).Status);
+    }
+
+    [Fact]
+    public async Task Cancelling_during_a_stalled_error_body_ends_the_call()
+    {
+        var client = NewClient(o => o.Timeout = TimeSpan.FromSeconds(60));
+        Server.AddFault(new FaultRule { Method = "GET", Path = "/threads/t1", Action = FaultAction.Stall });
+
+        var elapsed = await CancelledAfterAsync(ct => client.GetThreadAsync("t1", null, ct), TimeSpan.FromMilliseconds(500));
+
+        Assert.True(elapsed < Prompt, $"took {elapsed}");
+        Assert.Equal(404, Assert.Single(Server.Requests).Status);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_stalled_stream_ends_the_enumeration()
+    {
+        var client = NewClient(o => o.Timeout = TimeSpan.FromSeconds(60));
+        // An unknown agent's unread list is a 200 with an empty list, so the body that stalls is a success body.
+        Server.AddFault(new FaultRule { Method = "GET", Path = "/mailbox/bob/unread", Action = FaultAction.Stall });
+
+        var elapsed = await CancelledAfterAsync(ct => client.GetUnreadAsync("bob", null, ct).CollectAsync(), TimeSpan.FromMilliseconds(500));
+
+        Assert.True(elapsed < Prompt, $"took {elapsed}");
+    }
+
+    [Fact]
+    public async Task Cancelling_a_stalled_stream_through_WithCancellation_ends_the_enumeration()
+    {
+        var client = NewClient(o => o.Timeout = TimeSpan.FromSeconds(60));
+        Server.AddFault(new FaultRule { Method = "GET", Path = "/mailbox/bob", Action = FaultAction.Stall });
+
+        var elapsed = await CancelledAfterAsync(async ct =>
+        {
+            await foreach (var _ in client.GetThreadsAsync("bob").WithCancellation(ct))
+            {
+            }
+        }, TimeSpan.FromMilliseconds(500));
+
+        Assert.True(elapsed < Prompt, $"took {elapsed}");
+    }
+
+    [Fact]
+    public async Task Cancelling_while_waiting_for_headers_ends_the_call()
+    {
+        var client = NewClient(o => o.Timeout = TimeSpan.FromSeconds(60));
+        Server.AddFault(new FaultRule { Method = "GET", Path = "/threads/t1", DelayMs = 30_000 });
+
+        var elapsed = await CancelledAfterAsync(ct => client.GetThreadAsync("t1", null, ct), TimeSpan.FromMilliseconds(500));
+
+        Assert.True(elapsed < Prompt, $"took {elapsed}");
+    }
+
+    [Fact]
+    public async Task Cancelling_a_send_that_waits_for_headers_ends_it()
+    {
+        var client = NewClient(o => o.Timeout = TimeSpan.FromSeconds(60));
+        Server.AddFault(new FaultRule { Method = "POST", Path = "/messages/send", DelayMs = 30_000 });
+
+        var elapsed = await CancelledAfterAsync(ct => SendAsync(client, "alice", "bob", "x", cancellationToken: ct), TimeSpan.FromMilliseconds(500));
+
+        Assert.True(elapsed < Prompt, $"took {elapsed}");
+        Assert.Single(Server.Requests);
+    }
+
+    [Fact]
+    public async Task Cancelling_during_a_retry_wait_ends_the_call()
+    {
+        var client = NewClient(o => o.RetryInterval = TimeSpan.FromSeconds(20));
+        Server.AddFault(new FaultRule { Method = "GET", Path = "/threads/t1", Status = 503, Count = -1 });
+
+        var elapsed = await CancelledAfterAsync(ct => client.GetThreadAsync("t1", null, ct), TimeSpan.FromMilliseconds(500));
+
+        Assert.True(elapsed < Prompt, $"took {elapsed}");
+        Assert.Single(Server.Requests);
+    }
+
+    [Fact]
+    public async Task Cancelling_during_a_retry_after_wait_ends_the_call()
+    {
+        var client = NewClient();
+        Server.AddFault(new FaultRule
+        {
+            Method = "POST", Path = "/messages/send", Status = 429, Count = -1,
+            Headers = new Dictionary<string, string> { ["Retry-After"] = "30" },
+        });
+
+        var elapsed = await CancelledAfterAsync(ct => SendAsync(client, "alice", "bob", "x", cancellationToken: ct), TimeSpan.FromMilliseconds(500));
+
+        Assert.True(elapsed < Prompt, $"took {elapsed}");
+    }
+
+    [Fact]
+    public async Task An_already_cancelled_token_sends_nothing()
+    {
+        var client = NewClient();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SendAsync(client, "alice", "bob", "x", cancellationToken: cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetUnreadAsync("bob", null, cts.Token).CollectAsync());
+        Assert.Empty(Server.Requests);
+    }
+
+    [Fact]
+    public async Task Cancelling_is_not_reported_as_a_timeout_or_connection_failure()
+    {
+        var client = NewClient(o => o.Timeout = TimeSpan.FromSeconds(60));
+        Server.AddFault(new FaultRule { Method = "POST", Path = "/messages/send", Action = FaultAction.Stall, AfterHandler = true });
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        var error = await Record.ExceptionAsync(() => SendAsync(client, "alice", "bob", "x", cancellationToken: cts.Token));
+
+        Assert.IsAssignableFrom<OperationCanceledException>(error);
+        Assert.IsNotAssignableFrom<AgentMailboxException>(error);
+    }
+}
