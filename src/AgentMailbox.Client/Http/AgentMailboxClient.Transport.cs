@@ -23,8 +23,9 @@ namespace AgentMailbox
         private sealed class Exchange : IDisposable
         {
             public Exchange(HttpResponseMessage response, Stream body, CancellationTokenSource timeout, CancellationTokenSource linked,
-                CancellationTokenRegistration abortOnCancel, string method, string path, string requestId, bool idempotent)
+                CancellationTokenRegistration abortOnCancel, string method, string path, string requestId, bool idempotent, TimeSpan timeoutValue)
             {
+                TimeoutValue = timeoutValue;
                 Response = response;
                 Body = body;
                 Timeout = timeout;
@@ -45,6 +46,7 @@ namespace AgentMailbox
             public string Path { get; }
             public string RequestId { get; }
             public bool Idempotent { get; }
+            public TimeSpan TimeoutValue { get; }
 
             public void Dispose()
             {
@@ -112,7 +114,9 @@ namespace AgentMailbox
             {
                 throw new AgentMailboxProtocolException(
                     $"{exchange.Method} {exchange.Path} answered {(int)exchange.Response.StatusCode} with '{mediaType ?? "no content type"}', not JSON: "
-                    + $"is {Server.AbsoluteUri} an AgentMailbox server? (request id {exchange.RequestId})",
+                    + $"is {Server.AbsoluteUri} an AgentMailbox server?"
+                    + (exchange.Idempotent ? "" : " The server may have stored the message; check the thread before sending it again.")
+                    + $" (request id {exchange.RequestId})",
                     exchange.Response.StatusCode, exchange.Method, exchange.Path, exchange.RequestId)
                 {
                     MayHaveBeenDelivered = !exchange.Idempotent,
@@ -134,8 +138,8 @@ namespace AgentMailbox
             if (exchange.Timeout.IsCancellationRequested)
             {
                 return new AgentMailboxTimeoutException(
-                    $"{exchange.Method} {exchange.Path}: the answer from {Server.AbsoluteUri} stalled for longer than the timeout of {Describe(_options.Timeout)}.{delivered} (request id {exchange.RequestId})",
-                    exchange.Method, exchange.Path, exchange.RequestId, _options.Timeout, ex) { MayHaveBeenDelivered = !exchange.Idempotent };
+                    $"{exchange.Method} {exchange.Path}: the answer from {Server.AbsoluteUri} stalled for longer than the timeout of {Describe(exchange.TimeoutValue)}.{delivered} (request id {exchange.RequestId})",
+                    exchange.Method, exchange.Path, exchange.RequestId, exchange.TimeoutValue, ex) { MayHaveBeenDelivered = !exchange.Idempotent };
             }
             if (ex is JsonException)
             {
@@ -160,19 +164,20 @@ namespace AgentMailbox
             {
                 throw new ObjectDisposedException(nameof(AgentMailboxClient), "This connection was closed (Disconnect-AgentMailbox); connect again.");
             }
-            var uri = new Uri(string.IsNullOrEmpty(query) ? _base + path : _base + path + "?" + query, UriKind.Absolute);
+            var uri = RequestUri.Create(string.IsNullOrEmpty(query) ? _base + path : _base + path + "?" + query);
             string requestId = Guid.NewGuid().ToString();
             string methodName = method.Method;
             var started = Stopwatch.StartNew();
+            TimeSpan timeoutValue = RequestTimeout.Resolve(_options.Timeout);
 
             for (int attempt = 1; ; attempt++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var timeout = new CancellationTokenSource();
                 var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-                if (_options.Timeout != System.Threading.Timeout.InfiniteTimeSpan)
+                if (timeoutValue != System.Threading.Timeout.InfiniteTimeSpan)
                 {
-                    timeout.CancelAfter(_options.Timeout);
+                    timeout.CancelAfter(timeoutValue);
                 }
                 var attemptWatch = Stopwatch.StartNew();
                 HttpResponseMessage? response = null;
@@ -204,11 +209,12 @@ namespace AgentMailbox
                     if (timedOut)
                     {
                         throw new AgentMailboxTimeoutException(
-                            $"{methodName} {path}: {Server.AbsoluteUri} did not answer within the timeout of {Describe(_options.Timeout)}.{delivered} (request id {requestId})",
-                            methodName, path, requestId, _options.Timeout, ex) { MayHaveBeenDelivered = !idempotent };
+                            $"{methodName} {path}: {Server.AbsoluteUri} did not answer within the timeout of {Describe(timeoutValue)}.{delivered} (request id {requestId})",
+                            methodName, path, requestId, timeoutValue, ex) { MayHaveBeenDelivered = !idempotent };
                     }
                     bool nothingSent = NothingWasSent(ex);
-                    if (nothingSent && attempt <= _options.MaximumRetryCount
+                    // A read or mark-read may be repeated after any broken connection; a send only when it never left.
+                    if ((nothingSent || (idempotent && !IsTlsFailure(ex))) && attempt <= _options.MaximumRetryCount
                         && await DelayAsync(Backoff(attempt), started, cancellationToken).ConfigureAwait(false))
                     {
                         continue;
@@ -240,8 +246,8 @@ namespace AgentMailbox
                             $"{methodName} {path}: the connection to {Server.AbsoluteUri} broke ({ex.Message}). (request id {requestId})",
                             methodName, path, requestId, ex) { MayHaveBeenDelivered = !idempotent };
                     }
-                    return new Exchange(response, new IdleTimeoutStream(stream, timeout, _options.Timeout), timeout, linked, abort,
-                        methodName, path, requestId, idempotent);
+                    return new Exchange(response, new IdleTimeoutStream(stream, timeout, timeoutValue), timeout, linked, abort,
+                        methodName, path, requestId, idempotent, timeoutValue);
                 }
 
                 AgentMailboxException failure;
@@ -249,7 +255,7 @@ namespace AgentMailbox
                 {
                     failure = await ReadFailureAsync(response, methodName, path, requestId, idempotent, linked.Token).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is OperationCanceledException)
+                catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is OperationCanceledException || ex is ObjectDisposedException)
                 {
                     bool timedOut = timeout.IsCancellationRequested;
                     response.Dispose();
@@ -259,11 +265,16 @@ namespace AgentMailbox
                     {
                         throw new OperationCanceledException("The request was cancelled.", ex, cancellationToken);
                     }
-                    failure = new AgentMailboxServerException(
-                        $"{methodName} {path} answered {(int)response.StatusCode} {response.ReasonPhrase} and its error body could not be read"
-                        + $"{(timedOut ? " within the timeout" : "")}. (request id {requestId})",
-                        response.StatusCode, methodName, path, requestId, null, ex);
-                    throw failure;
+                    if (timedOut)
+                    {
+                        throw new AgentMailboxTimeoutException(
+                            $"{methodName} {path} answered {(int)response.StatusCode} {response.ReasonPhrase}, but its error body stalled for longer than the timeout of {Describe(timeoutValue)}. (request id {requestId})",
+                            methodName, path, requestId, timeoutValue, ex) { MayHaveBeenDelivered = !idempotent };
+                    }
+                    throw CreateFailure(response, methodName, path, requestId, idempotent, new ErrorBody.Parsed
+                    {
+                        Message = $"(the error body could not be read: {ex.GetBaseException().Message})",
+                    }, ex);
                 }
                 response.Dispose();
                 linked.Dispose();
@@ -288,6 +299,21 @@ namespace AgentMailbox
 
         private static bool IsTransient(HttpStatusCode? status)
             => status == HttpStatusCode.BadGateway || status == HttpStatusCode.ServiceUnavailable || status == HttpStatusCode.GatewayTimeout;
+
+        /// <summary>A failed TLS handshake: repeating it cannot help.</summary>
+        private static bool IsTlsFailure(Exception ex)
+        {
+            for (var e = ex; e is not null; e = e.InnerException)
+            {
+                // .NET reports an AuthenticationException; .NET Framework (Windows PowerShell) a WebException.
+                if (e is System.Security.Authentication.AuthenticationException
+                    || (e is WebException web && (web.Status == WebExceptionStatus.TrustFailure || web.Status == WebExceptionStatus.SecureChannelFailure)))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
 
         /// <summary>A refused connection or an unresolved name: the request never left this machine.</summary>
         private static bool NothingWasSent(Exception ex)
@@ -347,7 +373,14 @@ namespace AgentMailbox
             {
                 bytes = await ReadBoundedAsync(stream, ErrorBody.MaxBytes, cancellationToken).ConfigureAwait(false);
             }
-            var parsed = ErrorBody.Parse(bytes, response.Content.Headers.ContentType?.MediaType);
+            return CreateFailure(response, method, path, requestId, idempotent,
+                ErrorBody.Parse(bytes, response.Content.Headers.ContentType?.MediaType), null);
+        }
+
+        /// <summary>Maps a failed answer to the exception of its kind, with the server's message and the request id.</summary>
+        private AgentMailboxException CreateFailure(HttpResponseMessage response, string method, string path, string requestId,
+            bool idempotent, ErrorBody.Parsed parsed, Exception? inner)
+        {
             var status = response.StatusCode;
             string serverMessage = parsed.Message ?? "";
             string text = $"{method} {path} answered {(int)status} {response.ReasonPhrase}"
@@ -356,25 +389,26 @@ namespace AgentMailbox
             int code = (int)status;
             if (code == 404)
             {
-                return new AgentMailboxNotFoundException(text, status, method, path, requestId, serverMessage);
+                return new AgentMailboxNotFoundException(text, status, method, path, requestId, serverMessage, inner);
             }
             if (code == 401 || code == 403)
             {
-                return new AgentMailboxAuthenticationException(text, status, method, path, requestId, serverMessage);
+                return new AgentMailboxAuthenticationException(text, status, method, path, requestId, serverMessage, inner);
             }
             if (code == 429)
             {
-                return new AgentMailboxRateLimitException(text, status, method, path, requestId, serverMessage, RetryAfter(response, parsed));
+                return new AgentMailboxRateLimitException(text, status, method, path, requestId, serverMessage, RetryAfter(response, parsed), inner);
             }
             if (code >= 500)
             {
-                if (!idempotent && code != 502 && code != 503 && code != 504)
+                if (!idempotent)
                 {
+                    // A gateway's 502/504 cannot tell whether the server behind it stored the message either.
                     text += " The server may have stored the message; check the thread before sending it again.";
                 }
-                return new AgentMailboxServerException(text, status, method, path, requestId, serverMessage);
+                return new AgentMailboxServerException(text, status, method, path, requestId, serverMessage, inner);
             }
-            return new AgentMailboxException(text, status, method, path, requestId, serverMessage, null);
+            return new AgentMailboxException(text, status, method, path, requestId, serverMessage, inner);
         }
 
         private static TimeSpan? RetryAfter(HttpResponseMessage response, ErrorBody.Parsed parsed)

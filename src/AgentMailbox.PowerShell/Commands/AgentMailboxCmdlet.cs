@@ -31,6 +31,9 @@ namespace AgentMailbox.PowerShell.Commands
         /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
         protected CancellationToken StopToken => _stopping.Token;
 
+        /// <summary>The timeout of this call's requests (-TimeoutSec), or null for the connection's.</summary>
+        protected virtual TimeSpan? CallTimeout => null;
+
         #region Running requests
 
         /// <summary>Runs one client call on the pipeline thread, cancelled by Ctrl+C; verbose lines are written afterwards.</summary>
@@ -39,7 +42,9 @@ namespace AgentMailbox.PowerShell.Commands
             try
             {
                 Task<T> task;
+                var timeout = CallTimeout;
                 using (RequestObserver.Observe(_requests.Enqueue))
+                using (timeout is null ? null : RequestTimeout.Override(timeout.Value))
                 {
                     task = call(StopToken);
                 }
@@ -174,7 +179,7 @@ namespace AgentMailbox.PowerShell.Commands
 
         private static string? RecommendedActionFor(Exception exception) => exception switch
         {
-            AgentMailboxTimeoutException _ => "Retry, or raise -TimeoutSec on Connect-AgentMailbox.",
+            AgentMailboxTimeoutException _ => "Retry, or raise -TimeoutSec (on this command, or on Connect-AgentMailbox for the connection).",
             AgentMailboxConnectionException c => c.MayHaveBeenDelivered
                 ? "The message may have been stored: check the thread (Get-AgentThread) before sending it again."
                 : "Check that the server is running and reachable (Test-AgentMailbox).",
@@ -288,6 +293,27 @@ namespace AgentMailbox.PowerShell.Commands
         }
 
         #endregion
+    }
+
+    /// <summary>The base of the cmdlets that make requests as an agent: -Connection and a per-call -TimeoutSec.</summary>
+    public abstract class AgentMailboxRequestCmdlet : AgentMailboxConnectedCmdlet
+    {
+        #region Parameters
+
+        /// <summary>
+        /// Seconds each request of this call may wait for an answer (and the longest its body may stall), in place of
+        /// the connection's -TimeoutSec; 0 waits forever. A timeout is an OperationTimeout error.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int TimeoutSec { get; set; }
+
+        #endregion
+
+        /// <inheritdoc />
+        protected override TimeSpan? CallTimeout
+            => !MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)) ? null
+               : TimeoutSec == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(TimeoutSec);
     }
 
     /// <summary>The base of the cmdlets that act as an agent: -Connection, else the session's default connection.</summary>

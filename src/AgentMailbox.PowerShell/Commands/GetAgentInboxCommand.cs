@@ -6,7 +6,7 @@ namespace AgentMailbox.PowerShell.Commands
     /// <summary>Outputs the agent's unread messages, oldest first, each with its thread's context. Marks nothing read.</summary>
     [Cmdlet(VerbsCommon.Get, "AgentInbox")]
     [OutputType(typeof(InboxMessage))]
-    public sealed class GetAgentInboxCommand : AgentMailboxConnectedCmdlet
+    public sealed class GetAgentInboxCommand : AgentMailboxRequestCmdlet
     {
         #region Parameters
 

@@ -9,7 +9,7 @@ namespace AgentMailbox.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "AgentThread", SupportsPaging = true)]
     [OutputType(typeof(AgentThread))]
-    public sealed class GetAgentThreadCommand : AgentMailboxConnectedCmdlet
+    public sealed class GetAgentThreadCommand : AgentMailboxRequestCmdlet
     {
         private const int PageSize = 100;
 

@@ -7,7 +7,7 @@ namespace AgentMailbox.PowerShell.Commands
     [Cmdlet(VerbsCommon.Get, "AgentThreadContext")]
     [Alias("Sync-AgentThread")]
     [OutputType(typeof(ThreadContext))]
-    public sealed class GetAgentThreadContextCommand : AgentMailboxConnectedCmdlet
+    public sealed class GetAgentThreadContextCommand : AgentMailboxRequestCmdlet
     {
         #region Parameters
 

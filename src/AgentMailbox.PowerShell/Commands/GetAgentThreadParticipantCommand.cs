@@ -6,7 +6,7 @@ namespace AgentMailbox.PowerShell.Commands
     /// <summary>Outputs who takes part in a thread, with each agent's role (To, Cc, Bcc) and join time.</summary>
     [Cmdlet(VerbsCommon.Get, "AgentThreadParticipant")]
     [OutputType(typeof(ThreadParticipant))]
-    public sealed class GetAgentThreadParticipantCommand : AgentMailboxConnectedCmdlet
+    public sealed class GetAgentThreadParticipantCommand : AgentMailboxRequestCmdlet
     {
         #region Parameters
 

@@ -7,7 +7,7 @@ namespace AgentMailbox.PowerShell.Commands
     /// <summary>Replies to every visible participant of a thread but the sender (bcc recipients are not included).</summary>
     [Cmdlet(VerbsLifecycle.Invoke, "AgentReplyAll", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(SendResult))]
-    public sealed class InvokeAgentReplyAllCommand : AgentMailboxConnectedCmdlet
+    public sealed class InvokeAgentReplyAllCommand : AgentMailboxRequestCmdlet
     {
         #region Parameters
 

@@ -12,7 +12,7 @@ namespace AgentMailbox.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsCommunications.Receive, "AgentMessage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(InboxMessage))]
-    public sealed class ReceiveAgentMessageCommand : AgentMailboxConnectedCmdlet
+    public sealed class ReceiveAgentMessageCommand : AgentMailboxRequestCmdlet
     {
         #region Parameters
 

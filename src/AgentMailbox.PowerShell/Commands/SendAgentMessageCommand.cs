@@ -15,7 +15,7 @@ namespace AgentMailbox.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsCommunications.Send, "AgentMessage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(SendResult))]
-    public sealed class SendAgentMessageCommand : AgentMailboxConnectedCmdlet
+    public sealed class SendAgentMessageCommand : AgentMailboxRequestCmdlet
     {
         private bool _toOnCommandLine;
         private bool _payloadOnCommandLine;

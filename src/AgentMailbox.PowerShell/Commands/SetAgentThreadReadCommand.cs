@@ -9,7 +9,7 @@ namespace AgentMailbox.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "AgentThreadRead", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(string))]
-    public sealed class SetAgentThreadReadCommand : AgentMailboxConnectedCmdlet
+    public sealed class SetAgentThreadReadCommand : AgentMailboxRequestCmdlet
     {
         #region Parameters
 

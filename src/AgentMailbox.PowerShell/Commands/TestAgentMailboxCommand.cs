@@ -30,9 +30,17 @@ namespace AgentMailbox.PowerShell.Commands
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
+        /// <summary>Seconds the probe may wait for an answer (also with -Connection); a server slower than that is unreachable. Default 10.</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int TimeoutSec { get; set; } = (int)ProbeTimeout.TotalSeconds;
+
         #endregion
 
         #region Overrides
+
+        /// <inheritdoc />
+        protected override TimeSpan? CallTimeout => TimeSpan.FromSeconds(TimeoutSec);
 
         protected override void ProcessRecord()
         {
@@ -52,7 +60,7 @@ namespace AgentMailbox.PowerShell.Commands
                 owned = new AgentMailboxClient(new AgentMailboxClientOptions
                 {
                     Server = Server ?? EnvironmentDefaults.Server(out _),
-                    Timeout = ProbeTimeout,
+                    Timeout = TimeSpan.FromSeconds(TimeoutSec),
                     MaximumRetryCount = 0,
                 });
                 client = owned;

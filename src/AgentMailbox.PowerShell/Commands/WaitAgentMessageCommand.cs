@@ -15,6 +15,7 @@ namespace AgentMailbox.PowerShell.Commands
     public sealed class WaitAgentMessageCommand : AgentMailboxConnectedCmdlet
     {
         private static readonly TimeSpan FirstInterval = TimeSpan.FromMilliseconds(200);
+        private readonly Stopwatch _watch = new Stopwatch();
 
         #region Parameters
 
@@ -47,7 +48,8 @@ namespace AgentMailbox.PowerShell.Commands
         protected override void ProcessRecord()
         {
             var connection = CurrentConnection;
-            var watch = Stopwatch.StartNew();
+            var watch = _watch;
+            watch.Restart();
             var deadline = TimeoutSec == 0 ? TimeSpan.MaxValue : TimeSpan.FromSeconds(TimeoutSec);
             var maxInterval = TimeSpan.FromSeconds(PollIntervalSec);
             var interval = FirstInterval < maxInterval ? FirstInterval : maxInterval;
@@ -69,6 +71,14 @@ namespace AgentMailbox.PowerShell.Commands
                                 found.Add(message);
                             }
                         }
+                    }
+                    catch (AgentMailboxTimeoutException) when (TimeoutSec > 0 && watch.Elapsed >= deadline)
+                    {
+                        // The poll in flight when -TimeoutSec ran out: the wait timed out.
+                        WriteError(new ErrorRecord(
+                            new TimeoutException($"No matching message arrived for {connection.AgentId} within {TimeoutSec} s ({polls} polls)."),
+                            ErrorIds.WaitTimedOut, ErrorCategory.OperationTimeout, ThreadId ?? From ?? connection.AgentId));
+                        return;
                     }
                     catch (Exception ex) when (IsReportable(ex))
                     {
@@ -115,6 +125,22 @@ namespace AgentMailbox.PowerShell.Commands
                     progress.RecordType = ProgressRecordType.Completed;
                     WriteProgress(progress);
                 }
+            }
+        }
+
+        /// <summary>A poll may take no longer than what is left of -TimeoutSec (or the connection's timeout, if shorter).</summary>
+        protected override TimeSpan? CallTimeout
+        {
+            get
+            {
+                if (TimeoutSec == 0)
+                {
+                    return null;
+                }
+                var left = TimeSpan.FromSeconds(TimeoutSec) - _watch.Elapsed;
+                left = left > TimeSpan.FromMilliseconds(50) ? left : TimeSpan.FromMilliseconds(50);
+                var own = (Connection ?? DefaultConnection.Current)?.Client.Timeout ?? Timeout.InfiniteTimeSpan;
+                return own != Timeout.InfiniteTimeSpan && own < left ? own : left;
             }
         }
 
