@@ -219,9 +219,11 @@ namespace AgentMailbox
         }
 
         /// <summary><c>GET /mailbox/:id?limit=&amp;offset=</c> over every page from <paramref name="offset"/>: each thread as it is decoded.</summary>
-        /// <param name="onTotal">Called with the server's count of the agent's threads, once the first page has been read.</param>
+        /// <param name="onTotal">Called with the server's count of the agent's threads as soon as a page has been read.</param>
+        /// <param name="maxItems">Yields at most this many threads; the page that holds the last one is still read to its end,
+        /// so <paramref name="onTotal"/> is called, but no further page is requested.</param>
         public async IAsyncEnumerable<AgentThread> GetThreadsAsync(
-            string agentId, int pageSize = 100, int offset = 0, Action<long>? onTotal = null,
+            string agentId, int pageSize = 100, int offset = 0, Action<long>? onTotal = null, long? maxItems = null,
             [EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
             RequireText(agentId, nameof(agentId));
@@ -230,22 +232,29 @@ namespace AgentMailbox
                 throw new ArgumentOutOfRangeException(nameof(pageSize), pageSize, "The page size must be 1 to 1000.");
             }
             string path = $"/mailbox/{UriEscaper.Escape(agentId)}";
-            while (true)
+            long yielded = 0;
+            while (maxItems is null || yielded < maxItems)
             {
                 int count = 0;
                 long? total = null;
                 string query = string.Format(CultureInfo.InvariantCulture, "limit={0}&offset={1}", pageSize, offset);
-                await foreach (var thread in StreamAsync<AgentThread>(path, query, "threads",
-                                   numbers => total = numbers.TryGetValue("total", out long t) ? t : null, cancellationToken).ConfigureAwait(false))
+                await foreach (var thread in StreamAsync<AgentThread>(path, query, "threads", numbers =>
+                               {
+                                   total = numbers.TryGetValue("total", out long t) ? t : null;
+                                   if (total is not null)
+                                   {
+                                       onTotal?.Invoke(total.Value);
+                                   }
+                               }, cancellationToken).ConfigureAwait(false))
                 {
                     count++;
-                    yield return thread;
+                    if (maxItems is null || yielded < maxItems)
+                    {
+                        yielded++;
+                        yield return thread;
+                    }
                 }
-                if (total is not null && onTotal is not null)
-                {
-                    onTotal(total.Value);
-                    onTotal = null;
-                }
+                onTotal = null;
                 offset += count;
                 if (count < pageSize || (total is not null && offset >= total))
                 {

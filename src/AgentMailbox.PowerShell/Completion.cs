@@ -65,15 +65,11 @@ namespace AgentMailbox.PowerShell
             {
                 var task = Task.Run(async () =>
                 {
-                    await foreach (var thread in connection.Client.GetThreadsAsync(connection.AgentId, 100, 0, null, budget.Token).ConfigureAwait(false))
+                    await foreach (var thread in connection.Client.GetThreadsAsync(connection.AgentId, 100, 0, null, MaxThreads, budget.Token).ConfigureAwait(false))
                     {
                         lock (threads)
                         {
                             threads.Add(thread);
-                            if (threads.Count >= MaxThreads)
-                            {
-                                break;
-                            }
                         }
                     }
                 });

@@ -37,6 +37,14 @@ Describe 'Send-AgentMessage' {
         @(Get-MockRequest $server).Count | Should -Be 0
     }
 
+    It 'does not run a script-block payload under -WhatIf' {
+        $script:ran = 0
+        1, 2 | Send-AgentMessage -To bob -Payload { $script:ran++; $_ } -WhatIf
+        Invoke-AgentReplyAll -ThreadId 't' -Payload { $script:ran++ } -WhatIf
+        $script:ran | Should -Be 0
+        @(Get-MockRequest $server).Count | Should -Be 0
+    }
+
     It 'sends one message per piped payload when -To is given' {
         $results = 'one', 'two', 'three' | Send-AgentMessage -To bob
         $results.Count | Should -Be 3

@@ -34,10 +34,15 @@ Describe 'Get-AgentThread' {
         @(Get-MockRequest $server '/mailbox/*').Count | Should -Be 1
     }
 
-    It 'reports the total with -IncludeTotalCount' {
+    It 'reports the total with -IncludeTotalCount, also when -First ends the listing on the first page' {
         $output = @(Get-AgentThread -Connection $me -First 300 -IncludeTotalCount)
         $total = $output | Where-Object { $_ -isnot [AgentMailbox.AgentThread] }
         $total | Should -Match '230'
+        Clear-MockRequest $server
+        $output = @(Get-AgentThread -Connection $me -First 3 -IncludeTotalCount)
+        @($output | Where-Object { $_ -is [AgentMailbox.AgentThread] }).Count | Should -Be 3
+        $output | Where-Object { $_ -isnot [AgentMailbox.AgentThread] } | Should -Match '230'
+        @(Get-MockRequest $server '/mailbox/*').Count | Should -Be 1
     }
 
     It 'gets threads by id, from the pipeline too, and goes on past a missing one' {

@@ -193,6 +193,23 @@ namespace AgentMailbox.PowerShell.Commands
 
         #region Values
 
+        /// <summary>The error id of input that was refused before any request: which part of the input was wrong.</summary>
+        protected static string InputErrorId(Exception exception) => exception switch
+        {
+            MissingRecipientException _ => ErrorIds.MissingRecipient,
+            RuntimeException _ => ErrorIds.PayloadScriptFailed,
+            ArgumentException arg when arg.ParamName == "ContextSnapshot" => ErrorIds.InvalidContextSnapshot,
+            ArgumentException arg when arg.ParamName == "Handoff" => ErrorIds.InvalidHandoff,
+            ArgumentException _ => ErrorIds.InvalidMessageInput,
+            _ => ErrorIds.InvalidPayload,
+        };
+
+        /// <summary>A message with no recipient.</summary>
+        protected sealed class MissingRecipientException : ArgumentException
+        {
+            public MissingRecipientException(string message) : base(message, "To") { }
+        }
+
         /// <summary>
         /// A -Payload that is a script block is run for each input with $_ bound to the input object; its output is
         /// the payload (one object as itself, several as an array, none as $null).

@@ -58,20 +58,16 @@ namespace AgentMailbox.PowerShell.Commands
             {
                 skip = int.MaxValue;
             }
-            ulong written = 0;
             long? total = null;
             try
             {
                 if (first > 0)
                 {
                     int pageSize = first < PageSize ? Math.Max(1, (int)first) : PageSize;
-                    foreach (var thread in AwaitEach(ct => connection.Client.GetThreadsAsync(connection.AgentId, pageSize, (int)skip, t => total = t, ct)))
+                    long? limit = first == ulong.MaxValue ? null : (long)Math.Min(first, long.MaxValue);
+                    foreach (var thread in AwaitEach(ct => connection.Client.GetThreadsAsync(connection.AgentId, pageSize, (int)skip, t => total = t, limit, ct)))
                     {
                         WriteObject(thread);
-                        if (++written >= first)
-                        {
-                            break;
-                        }
                     }
                 }
             }

@@ -42,6 +42,11 @@ namespace AgentMailbox.PowerShell.Commands
         protected override void ProcessRecord()
         {
             var connection = CurrentConnection;
+            // Asked first, so that under -WhatIf a script-block payload does not run either.
+            if (!ShouldProcess($"thread {ThreadId}", $"Reply to all as {connection.AgentId}"))
+            {
+                return;
+            }
             ReplyAllRequest reply;
             try
             {
@@ -56,12 +61,7 @@ namespace AgentMailbox.PowerShell.Commands
             }
             catch (Exception ex) when (IsReportable(ex))
             {
-                WriteFailure(ex, ex is RuntimeException ? ErrorIds.PayloadScriptFailed : ErrorIds.InvalidPayload, InputObject ?? (object)ThreadId);
-                return;
-            }
-
-            if (!ShouldProcess($"thread {ThreadId}", $"Reply to all as {connection.AgentId}"))
-            {
+                WriteFailure(ex, InputErrorId(ex), InputObject ?? (object)ThreadId);
                 return;
             }
             try

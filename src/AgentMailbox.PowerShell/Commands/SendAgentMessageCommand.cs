@@ -85,19 +85,30 @@ namespace AgentMailbox.PowerShell.Commands
             var connection = CurrentConnection;
             bool piped = MyInvocation.BoundParameters.ContainsKey(nameof(InputObject));
             SendMessageRequest message;
+            Func<object?> payload;
             try
             {
-                message = piped && !_toOnCommandLine ? FromDescription(InputObject) : FromParameters(piped);
+                message = piped && !_toOnCommandLine ? FromDescription(InputObject, out payload) : FromParameters(piped, out payload);
                 message.From = connection.AgentId;
             }
             catch (Exception ex) when (IsReportable(ex))
             {
-                WriteFailure(ex, ErrorIdFor(ex), InputObject ?? (object?)To);
+                WriteFailure(ex, InputErrorId(ex), InputObject ?? (object?)To);
                 return;
             }
 
+            // Asked before the payload is computed, so that under -WhatIf a script-block payload does not run either.
             if (!ShouldProcess(Describe(message), $"Send message as {connection.AgentId}"))
             {
+                return;
+            }
+            try
+            {
+                message.Payload = payload();
+            }
+            catch (Exception ex) when (IsReportable(ex))
+            {
+                WriteFailure(ex, InputErrorId(ex), InputObject ?? (object?)To);
                 return;
             }
             try
@@ -114,24 +125,24 @@ namespace AgentMailbox.PowerShell.Commands
 
         #region Private methods
 
-        private SendMessageRequest FromParameters(bool piped)
+        private SendMessageRequest FromParameters(bool piped, out Func<object?> payload)
         {
             if (string.IsNullOrEmpty(To))
             {
                 throw new MissingRecipientException("No recipient: give -To, or pipe objects that have a To property.");
             }
-            object? payload;
+            var input = InputObject;
             if (!piped)
             {
-                payload = ResolvePayload(Payload, null);
+                payload = () => ResolvePayload(Payload, null);
             }
             else if (!_payloadOnCommandLine)
             {
-                payload = InputObject;
+                payload = () => input;
             }
             else if (PSJsonValueConverter.Unwrap(Payload, out _) is ScriptBlock)
             {
-                payload = ResolvePayload(Payload, InputObject);
+                payload = () => ResolvePayload(Payload, input);
             }
             else
             {
@@ -143,7 +154,6 @@ namespace AgentMailbox.PowerShell.Commands
                 To = To!,
                 Cc = Cc,
                 Bcc = Bcc,
-                Payload = payload,
                 ContextSnapshot = CheckSnapshot(ContextSnapshot, nameof(ContextSnapshot)),
                 ThreadId = ThreadId,
                 ReplyTo = ReplyTo,
@@ -152,7 +162,7 @@ namespace AgentMailbox.PowerShell.Commands
         }
 
         /// <summary>A piped object that describes a whole message; command-line values fill what it lacks.</summary>
-        private SendMessageRequest FromDescription(PSObject? input)
+        private SendMessageRequest FromDescription(PSObject? input, out Func<object?> payload)
         {
             string? to = Text(Property(input, "To"));
             if (string.IsNullOrEmpty(to))
@@ -160,18 +170,21 @@ namespace AgentMailbox.PowerShell.Commands
                 throw new MissingRecipientException("No recipient: the piped object has no To value, and -To was not given.");
             }
 
-            object? payload;
             if (_payloadOnCommandLine)
             {
-                payload = ResolvePayload(Payload, input);
+                payload = () => ResolvePayload(Payload, input);
             }
-            else if (!TryProperty(input, "Payload", out payload))
+            else if (TryProperty(input, "Payload", out object? fromInput))
+            {
+                payload = () => fromInput;
+            }
+            else
             {
                 throw new ArgumentException(
                     "The piped object has no Payload property. Give it one, or compute the payload with -Payload { … $_ … }.", nameof(Payload));
             }
 
-            object? snapshot = TryProperty(input, "ContextSnapshot", out var fromInput) && fromInput is not null ? fromInput : ContextSnapshot;
+            object? snapshot = TryProperty(input, "ContextSnapshot", out var snapshotFromInput) && snapshotFromInput is not null ? snapshotFromInput : ContextSnapshot;
             if (PSJsonValueConverter.Unwrap(snapshot, out _) is string json)
             {
                 snapshot = string.IsNullOrWhiteSpace(json) ? null : ParseJsonObject(json);
@@ -182,7 +195,6 @@ namespace AgentMailbox.PowerShell.Commands
                 To = to!,
                 Cc = Addresses(Property(input, "Cc")) ?? Cc,
                 Bcc = Addresses(Property(input, "Bcc")) ?? Bcc,
-                Payload = payload,
                 ContextSnapshot = CheckSnapshot(snapshot, nameof(ContextSnapshot)),
                 ThreadId = Text(Property(input, "ThreadId")) ?? ThreadId,
                 ReplyTo = Text(Property(input, "ReplyTo")) ?? ReplyTo,
@@ -279,20 +291,6 @@ namespace AgentMailbox.PowerShell.Commands
             return text.ToString();
         }
 
-        private static string ErrorIdFor(Exception ex) => ex switch
-        {
-            MissingRecipientException _ => ErrorIds.MissingRecipient,
-            RuntimeException _ => ErrorIds.PayloadScriptFailed,
-            ArgumentException arg when arg.ParamName == nameof(ContextSnapshot) => ErrorIds.InvalidContextSnapshot,
-            ArgumentException arg when arg.ParamName == nameof(Handoff) => ErrorIds.InvalidHandoff,
-            ArgumentException _ => ErrorIds.InvalidMessageInput,
-            _ => ErrorIds.InvalidPayload,
-        };
-
-        private sealed class MissingRecipientException : ArgumentException
-        {
-            public MissingRecipientException(string message) : base(message, nameof(To)) { }
-        }
 
         #endregion
     }

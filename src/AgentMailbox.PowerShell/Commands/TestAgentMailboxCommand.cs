@@ -45,9 +45,18 @@ namespace AgentMailbox.PowerShell.Commands
         protected override void ProcessRecord()
         {
             var connection = Connection ?? (Server is null ? DefaultConnection.Current : null);
+            Uri? server = Server;
             if (connection is not null && connection.IsClosed)
             {
+                // A closed connection's server can still be probed (health needs no key), with a client of its own.
+                server = connection.Server;
                 connection = null;
+            }
+            string? problem = null;
+            server ??= EnvironmentDefaults.Server(out problem);
+            if (problem is not null)
+            {
+                WriteWarning($"{problem} Probing {server.AbsoluteUri} instead.");
             }
             AgentMailboxClient? owned = null;
             AgentMailboxClient client;
@@ -59,7 +68,7 @@ namespace AgentMailbox.PowerShell.Commands
             {
                 owned = new AgentMailboxClient(new AgentMailboxClientOptions
                 {
-                    Server = Server ?? EnvironmentDefaults.Server(out _),
+                    Server = server,
                     Timeout = TimeSpan.FromSeconds(TimeoutSec),
                     MaximumRetryCount = 0,
                 });
