@@ -31,7 +31,9 @@
     PrivateData            = @{
         PSData = @{
             Tags         = @('AgentMailbox', 'agents', 'AI', 'messaging', 'context', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
-            ReleaseNotes = 'First release: connect, send with cc/bcc and context snapshots, inbox, reply-all, threads, context, participants, lossless receive, wait.'
+            ProjectUri   = '{{ModuleProjectUri}}'
+            LicenseUri   = '{{ModuleLicenseUri}}'
+            ReleaseNotes = '{{ModuleReleaseNotes}}'
             Prerelease   = '{{ModulePrerelease}}'
         }
     }

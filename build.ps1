@@ -4,39 +4,54 @@
 
 .DESCRIPTION
     Build (the default) compiles the solution and lays the module out in out/AgentMailbox: the manifest (version
-    stamped from Directory.Build.props), the two DLLs and the format file, from an explicit list; a missing file
-    fails the build.
+    stamped from Directory.Build.props, with ProjectUri, LicenseUri and the CHANGELOG.md entry as ReleaseNotes),
+    the two DLLs, the format file and, from `dotnet publish`, the Windows PowerShell dependency set in
+    Dependencies/, from explicit lists; a missing or an unexpected file fails the build.
 
     Bootstrap restores the pinned tools: PowerShell 7.6.9 (local dotnet tool), Pester 5.7.1 (NuGet
     PackageDownload) and the reference server, npm agentsmcp@0.5.2, into tools/refserver (needs Node.js and npm).
 
-    Test builds, bootstraps, runs the xunit suite and the Pester suites (cmdlets against the mock server, and the
-    contract suite against both the mock and the reference server) in a fresh pwsh, prints
+    Test bootstraps, builds and packages, runs the xunit suite and the Pester suites (cmdlets against the mock server,
+    the contract suite against both the mock and the reference server, the layout of out/AgentMailbox, and the
+    package installed with Install-Module, Install-PSResource and Update-Module) in a fresh pwsh, prints
     'N passed, M failed' as its last line and exits non-zero when anything failed.
 
     Demo builds, starts a local server (the reference server when Node.js is present, the mock server otherwise),
     plays examples/multi-agent.ps1 against it with the built module and stops the server.
 
+    Package builds, then publishes out/AgentMailbox with Publish-PSResource (PowerShell 7.4+) to a local folder
+    repository, out/packages, which then holds AgentMailbox.<version>.nupkg; the folder can be registered as a
+    repository for Install-Module, Install-PSResource and Update-Module.
+
+    Bench builds, then runs bench/Bench.ps1: the module from out/AgentMailbox timed against a raw HttpClient
+    client, an Invoke-RestMethod loop and the JS SDK of agentsmcp, on a fresh reference server and on the mock
+    server, plus the cost of Import-Module and the JSON <-> PSObject converter alone; it prints the table and writes
+    it to out/bench/results.md. About ten minutes on two cores.
+
     Clean removes out/ and the build output.
 
 .PARAMETER Task
-    Build, Bootstrap, Test, Demo or Clean.
+    Build, Bootstrap, Test, Demo, Package, Bench or Clean.
 
 .PARAMETER Configuration
     The .NET build configuration, Release (default) or Debug.
 
 .PARAMETER Server
     Demo only: which server to start, Auto (default: reference when Node.js is present), Reference or Mock.
+    Bench: which servers to benchmark against, Auto (default: both), Reference or Mock.
 
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
 
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Demo
+
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh ./build.ps1 -Task Bench
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Bootstrap', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Bootstrap', 'Test', 'Demo', 'Package', 'Bench', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Release', 'Debug')]
@@ -61,7 +76,17 @@ function Invoke-Dotnet {
 function Get-ModuleVersion {
     $props = [xml](Get-Content -Raw (Join-Path $root 'Directory.Build.props'))
     $group = $props.Project.PropertyGroup | Where-Object { $_['ModuleVersion'] } | Select-Object -First 1
-    [pscustomobject]@{ Version = $group.ModuleVersion; Prerelease = [string]$group.ModulePrerelease }
+    $version = [pscustomobject]@{
+        Version    = [string]$group.ModuleVersion
+        Prerelease = [string]$group.ModulePrerelease
+        ProjectUri = [string]$group.ModuleProjectUri
+        LicenseUri = [string]$group.ModuleLicenseUri
+    }
+    # SemVer as PowerShellGet and PSResourceGet take it: Major.Minor.Patch, and a prerelease label of letters and digits.
+    if ($version.Version -notmatch '^\d+\.\d+\.\d+$') { throw "Directory.Build.props: ModuleVersion '$($version.Version)' is not Major.Minor.Patch." }
+    if ($version.Prerelease -notmatch '^[0-9A-Za-z]*$') { throw "Directory.Build.props: ModulePrerelease '$($version.Prerelease)' may hold letters and digits only." }
+    $version | Add-Member -NotePropertyName Full -NotePropertyValue ($version.Version + $(if ($version.Prerelease) { "-$($version.Prerelease)" }))
+    return $version
 }
 
 function Get-PwshCommand {
@@ -71,29 +96,117 @@ function Get-PwshCommand {
     return @($process)
 }
 
+# The layout of out/AgentMailbox, file by file. The build fails on a missing or an unexpected file.
+# Dependencies/ is the netstandard2.0 closure of System.Text.Json 8.x, for Windows PowerShell 5.1 (.NET Framework
+# 4.7.2) only: the module's resolver (ModuleLifecycle.cs) serves it to the module's own DLLs. On PowerShell 7 the
+# runtime's copies serve and Dependencies/ is not read.
+$script:LayoutRootFiles = @('AgentMailbox.psd1', 'AgentMailbox.PowerShell.dll', 'AgentMailbox.Client.dll', 'AgentMailbox.Format.ps1xml', 'LICENSE')
+$script:LayoutDependencies = @(
+    'Microsoft.Bcl.AsyncInterfaces.dll'
+    'System.Buffers.dll'
+    'System.Memory.dll'
+    'System.Numerics.Vectors.dll'
+    'System.Runtime.CompilerServices.Unsafe.dll'
+    'System.Text.Encodings.Web.dll'
+    'System.Text.Json.dll'
+    'System.Threading.Tasks.Extensions.dll'
+)
+# The help step's output.
+$script:LayoutHelpFiles = @('en-US/AgentMailbox.PowerShell.dll-Help.xml', 'en-US/about_AgentMailbox.help.txt')
+
+function Get-ChangelogEntry([string] $Version) {
+    <# The text of CHANGELOG.md's entry '## [<Version>] - <date>'; fails when there is none. #>
+    $lines = Get-Content (Join-Path $root 'CHANGELOG.md')
+    $start = -1
+    for ($i = 0; $i -lt $lines.Count; $i++) { if ($lines[$i] -match "^## \[$([regex]::Escape($Version))\]") { $start = $i; break } }
+    if ($start -lt 0) { throw "CHANGELOG.md has no entry '## [$Version]'; add one before building this version." }
+    $body = for ($i = $start + 1; $i -lt $lines.Count -and $lines[$i] -notmatch '^## '; $i++) { $lines[$i] }
+    return (($body | Where-Object { $_.Trim() }) -join [Environment]::NewLine).Trim()
+}
+
+function Publish-ModuleDependency {
+    <# dotnet publish of the cmdlet project; returns the publish folder after checking its DLLs against the lists. #>
+    $publish = Join-Path $root "src/AgentMailbox.PowerShell/bin/$Configuration/netstandard2.0/publish"
+    if (Test-Path $publish) { Remove-Item -Recurse -Force $publish }
+    Invoke-Dotnet publish (Join-Path $root 'src/AgentMailbox.PowerShell/AgentMailbox.PowerShell.csproj') -c $Configuration --no-build --nologo -v quiet -o $publish
+    $expected = @('AgentMailbox.PowerShell.dll', 'AgentMailbox.Client.dll') + $script:LayoutDependencies
+    $actual = @(Get-ChildItem $publish -Filter *.dll -File | ForEach-Object Name)
+    $missing = @($expected | Where-Object { $_ -notin $actual })
+    $unexpected = @($actual | Where-Object { $_ -notin $expected })
+    if ($missing) { throw "Layout: the publish output lacks $($missing -join ', ') (a dependency changed? update the lists in build.ps1 and the layout tests)." }
+    if ($unexpected) { throw "Layout: the publish output has unexpected $($unexpected -join ', ') (a new dependency? add it to the lists in build.ps1 and the layout tests, and check it for Windows PowerShell)." }
+    return $publish
+}
+
+function Assert-ModuleLayout {
+    <# Fails unless out/AgentMailbox holds exactly the listed files. #>
+    $expected = @($script:LayoutRootFiles) + @($script:LayoutDependencies | ForEach-Object { "Dependencies/$_" })
+    $expected += $script:LayoutHelpFiles
+    $prefix = (Resolve-Path $moduleOut).Path.TrimEnd([IO.Path]::DirectorySeparatorChar) + [IO.Path]::DirectorySeparatorChar
+    $actual = @(Get-ChildItem $moduleOut -Recurse -File | ForEach-Object { $_.FullName.Substring($prefix.Length).Replace('\', '/') })
+    $missing = @($expected | Where-Object { $_ -cnotin $actual })
+    $unexpected = @($actual | Where-Object { $_ -cnotin $expected })
+    if ($missing) { throw "Layout: out/AgentMailbox lacks $($missing -join ', ')." }
+    if ($unexpected) { throw "Layout: out/AgentMailbox has unexpected $($unexpected -join ', ')." }
+}
+
 function Invoke-Build {
+    # The version and its CHANGELOG.md entry first, so a bad one fails before anything is compiled.
+    $version = Get-ModuleVersion
+    $notes = Get-ChangelogEntry $version.Full
     Invoke-Dotnet build (Join-Path $root 'AgentMailbox.PowerShell.sln') -c $Configuration --nologo -v minimal
-    $bin = Join-Path $root "src/AgentMailbox.PowerShell/bin/$Configuration/netstandard2.0"
+    $publish = Publish-ModuleDependency
     if (Test-Path $moduleOut) { Remove-Item -Recurse -Force $moduleOut }
     New-Item -ItemType Directory -Path $moduleOut | Out-Null
+    New-Item -ItemType Directory -Path (Join-Path $moduleOut 'Dependencies') | Out-Null
 
     # The module's files, listed explicitly. On PowerShell 7 the runtime's own System.Text.Json serves.
     $files = @(
-        @{ From = Join-Path $bin 'AgentMailbox.PowerShell.dll'; To = 'AgentMailbox.PowerShell.dll' }
-        @{ From = Join-Path $bin 'AgentMailbox.Client.dll'; To = 'AgentMailbox.Client.dll' }
+        @{ From = Join-Path $publish 'AgentMailbox.PowerShell.dll'; To = 'AgentMailbox.PowerShell.dll' }
+        @{ From = Join-Path $publish 'AgentMailbox.Client.dll'; To = 'AgentMailbox.Client.dll' }
         @{ From = Join-Path $root 'src/AgentMailbox.PowerShell/AgentMailbox.Format.ps1xml'; To = 'AgentMailbox.Format.ps1xml' }
         @{ From = Join-Path $root 'LICENSE'; To = 'LICENSE' }
     )
+    $files += $script:LayoutDependencies | ForEach-Object { @{ From = Join-Path $publish $_; To = "Dependencies/$_" } }
     foreach ($file in $files) {
         if (-not (Test-Path $file.From)) { throw "Layout: $($file.From) is missing." }
         Copy-Item $file.From (Join-Path $moduleOut $file.To)
     }
-    $version = Get-ModuleVersion
+    # Help: the cmdlets' markdown (platyPS's schema) becomes MAML named after the root DLL; the about topic is copied.
+    $helpSource = Join-Path $root 'src/AgentMailbox.PowerShell/help/en-US'
+    $helpOut = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'en-US')
+    Import-Module (Join-Path $root 'tools/HelpConverter.psm1') -Force
+    ConvertTo-MamlHelp -MarkdownPath $helpSource -OutputPath (Join-Path $helpOut 'AgentMailbox.PowerShell.dll-Help.xml') | Out-Null
+    Copy-Item (Join-Path $helpSource 'about_AgentMailbox.help.txt') $helpOut
     (Get-Content -Raw (Join-Path $root 'AgentMailbox.psd1')).
         Replace('{{ModuleVersion}}', $version.Version).
-        Replace('{{ModulePrerelease}}', $version.Prerelease) |
+        Replace('{{ModulePrerelease}}', $version.Prerelease).
+        Replace('{{ModuleProjectUri}}', $version.ProjectUri.Replace("'", "''")).
+        Replace('{{ModuleLicenseUri}}', $version.LicenseUri.Replace("'", "''")).
+        Replace('{{ModuleReleaseNotes}}', $notes.Replace("'", "''")) |
         Set-Content -NoNewline -Encoding utf8 (Join-Path $moduleOut 'AgentMailbox.psd1')
-    Write-Host "Built AgentMailbox $($version.Version) into $moduleOut"
+    Assert-ModuleLayout
+    Write-Host "Built AgentMailbox $($version.Full) into $moduleOut"
+}
+
+function Invoke-Package {
+    <#
+        Publishes out/AgentMailbox to out/packages, a local folder repository, with Publish-PSResource (PSResourceGet,
+        bundled with PowerShell 7.4+). The repository is registered under a temporary name and unregistered after.
+    #>
+    Invoke-Build
+    $version = Get-ModuleVersion
+    $packages = Join-Path $out 'packages'
+    if (Test-Path $packages) { Remove-Item -Recurse -Force $packages }
+    New-Item -ItemType Directory -Path $packages | Out-Null
+    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+    $repository = "AgentMailboxBuild-$([Guid]::NewGuid().ToString('N').Substring(0, 8))"
+    Register-PSResourceRepository -Name $repository -Uri $packages -Trusted
+    try { Publish-PSResource -Path $moduleOut -Repository $repository }
+    finally { Unregister-PSResourceRepository -Name $repository }
+    $nupkg = Join-Path $packages "AgentMailbox.$($version.Full).nupkg"
+    if (-not (Test-Path $nupkg)) { throw "Package: $nupkg was not produced (found: $((Get-ChildItem $packages).Name -join ', '))." }
+    Write-Host "Packaged $nupkg"
 }
 
 function Invoke-Bootstrap {
@@ -117,7 +230,8 @@ function Get-PesterPath {
 
 function Invoke-Test {
     Invoke-Bootstrap
-    Invoke-Build
+    # Package builds and then makes out/packages, which Package.Tests.ps1 installs and Layout.Tests.ps1 checks.
+    Invoke-Package
     $results = Join-Path $out 'TestResults'
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     New-Item -ItemType Directory -Path $results | Out-Null
@@ -200,11 +314,20 @@ function Invoke-Demo {
     }
 }
 
+function Invoke-Bench {
+    # bench/Bench.ps1 builds its own console programs and installs the reference server when it is missing.
+    Invoke-Build
+    $servers = if ($Server -eq 'Auto') { 'Both' } else { $Server }
+    & (Join-Path $root 'bench/Bench.ps1') -Server $servers
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Bootstrap' { Invoke-Bootstrap }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
+    'Package' { Invoke-Package }
+    'Bench' { Invoke-Bench }
     'Clean' {
         if (Test-Path $out) { Remove-Item -Recurse -Force $out }
         Get-ChildItem $root -Directory -Recurse -Include bin, obj | Where-Object FullName -notmatch 'node_modules' | Remove-Item -Recurse -Force
