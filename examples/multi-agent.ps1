@@ -27,10 +27,10 @@ $logger = "logger$Suffix"
 
 Write-Host "`n== The orchestrator dispatches the task, with a context snapshot" -ForegroundColor Cyan
 $orch = Connect-AgentMailbox $orchestrator -Server $Server -PassThru
-$orch | Format-Table -AutoSize | Out-Host
+$orch | Format-List | Out-Host
 Send-AgentMessage -Connection $orch -To $researcher -Cc $writer -Bcc $logger `
     -Payload @{ task = 'find 50 papers on diffusion models' } `
-    -ContextSnapshot @{ step = 'task_dispatched'; priority = 'high' } | Format-Table -AutoSize | Out-Host
+    -ContextSnapshot @{ step = 'task_dispatched'; priority = 'high' } | Format-List | Out-Host
 
 Write-Host "== The researcher connects and reads its inbox: the context comes with the message" -ForegroundColor Cyan
 Connect-AgentMailbox $researcher -Server $Server
@@ -44,7 +44,7 @@ Write-Host ("  Bcc                   : [{0}]  (bcc is stripped from a non-sender
 Write-Host "`n== The researcher replies to all" -ForegroundColor Cyan
 $reply = $in | Invoke-AgentReplyAll -Payload @{ result = 'found 50 papers' } `
     -ContextSnapshot @{ step = 'research_complete'; paper_count = 50 }
-$reply | Format-Table -AutoSize | Out-Host
+$reply | Format-List | Out-Host
 
 Write-Host "== Who has the reply unread" -ForegroundColor Cyan
 foreach ($agent in $orchestrator, $writer, $logger) {
