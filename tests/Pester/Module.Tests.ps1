@@ -40,7 +40,7 @@ Describe 'The module' {
         $manifest.CompatiblePSEditions | Should -Be @('Desktop', 'Core')
     }
 
-    It 'has a table view for <_>' -ForEach 'AgentMailbox.InboxMessage', 'AgentMailbox.SendResult', 'AgentMailbox.Connection', 'AgentMailbox.Message', 'AgentMailbox.HealthCheckResult' {
+    It 'has a table view for <_>' -ForEach 'AgentMailbox.InboxMessage', 'AgentMailbox.SendResult', 'AgentMailbox.Connection', 'AgentMailbox.Message', 'AgentMailbox.HealthCheckResult', 'AgentMailbox.AgentThread', 'AgentMailbox.ThreadParticipant', 'AgentMailbox.ThreadContext' {
         $view = Get-FormatData -TypeName $_
         $view | Should -Not -BeNullOrEmpty
         $view.FormatViewDefinition.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] } | Should -Not -BeNullOrEmpty
