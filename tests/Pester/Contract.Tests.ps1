@@ -200,6 +200,26 @@ Describe 'Contract against the <Kind> server' -ForEach $targets {
             $got.Context.Snapshot.PSObject.Properties.Name | Should -Be @('y', 'b')
         }
 
+        It 'sends nested PSCustomObjects, and a received payload can be sent on as it is' {
+            $got = Send-AndRead ([pscustomobject]@{ a = [pscustomobject]@{ b = 1; c = @([pscustomobject]@{ d = 'x' }) } }) $null
+            $got.Payload.a.b | Should -Be 1
+            $got.Payload.a.c[0].d | Should -Be 'x'
+            $again = Send-AndRead $got.Payload $got.Context.Snapshot
+            $again.Payload.a.c[0].d | Should -Be 'x'
+        }
+
+        It 'keeps objects whose names a PSCustomObject cannot hold (empty, or differing only in case)' {
+            $body = '{"from":"' + $sender.AgentId + '","to":"' + $receiverId + '","payload":{"":0,"a":1,"A":2,"n":{"x":1,"x":2}}}'
+            $sent = Invoke-RestMethod -Method Post -Uri "$uri/messages/send" -ContentType 'application/json' -Body $body
+            $got = Get-AgentInbox -Connection $receiver | Where-Object Id -eq $sent.messageId
+            $got.Payload | Should -BeOfType ([System.Collections.Specialized.OrderedDictionary])
+            @($got.Payload.Keys) | Should -Be @('', 'a', 'A', 'n')
+            $got.Payload[''] | Should -Be 0
+            $got.Payload['a'] | Should -Be 1
+            $got.Payload['A'] | Should -Be 2
+            $got.Payload['n'].x | Should -Be 2
+        }
+
         It 'sends payloads nested 70 levels deep without truncation' {
             $deep = @{ leaf = 'bottom' }
             1..69 | ForEach-Object { $deep = @{ next = $deep } }

@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Collections;
 using System.Collections.Generic;
+using System.Collections.Specialized;
 using System.Globalization;
 using System.Management.Automation;
 using System.Numerics;
@@ -30,20 +31,22 @@ namespace AgentMailbox.PowerShell
             switch (reader.TokenType)
             {
                 case JsonTokenType.StartObject:
-                    var result = new PSObject();
-                    while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+                    var entries = t_entries ??= new List<KeyValuePair<string, object?>>();
+                    int first = entries.Count;
+                    try
                     {
-                        string name = reader.GetString()!;
-                        reader.Read();
-                        object? value = Read(ref reader);
-                        // JSON allows repeated names; the last one wins, as in JavaScript.
-                        if (result.Properties[name] is not null)
+                        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                         {
-                            result.Properties.Remove(name);
+                            string name = reader.GetString()!;
+                            reader.Read();
+                            entries.Add(new KeyValuePair<string, object?>(name, Read(ref reader)));
                         }
-                        result.Properties.Add(new PSNoteProperty(name, value));
+                        return BuildObject(entries, first);
                     }
-                    return result;
+                    finally
+                    {
+                        entries.RemoveRange(first, entries.Count - first);
+                    }
                 case JsonTokenType.StartArray:
                     var items = new List<object?>();
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -76,6 +79,89 @@ namespace AgentMailbox.PowerShell
                 default:
                     throw new JsonException($"Unexpected JSON token {reader.TokenType}.");
             }
+        }
+
+        /// <summary>The properties of the objects being read on this thread, innermost last (a stack shared by the nesting levels).</summary>
+        [ThreadStatic]
+        private static List<KeyValuePair<string, object?>>? t_entries;
+
+        /// <summary>
+        /// A JSON object as a PSCustomObject, property order kept. A repeated name keeps its first place and its last
+        /// value, as JavaScript's JSON.parse does. An object that no PSCustomObject can hold faithfully — an empty
+        /// property name, or names that differ only in case (PowerShell's member names ignore case) — becomes an
+        /// ordered dictionary with ordinal keys instead, so nothing is dropped and <c>$x.name</c> still works.
+        /// </summary>
+        private static object BuildObject(List<KeyValuePair<string, object?>> entries, int first)
+        {
+            int end = entries.Count;
+            bool repeats = false;
+            bool needsDictionary = false;
+            Dictionary<string, string>? seen = end - first > 16 ? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) : null;
+            for (int i = first; i < end && !needsDictionary; i++)
+            {
+                string name = entries[i].Key;
+                if (name.Length == 0)
+                {
+                    needsDictionary = true;
+                    break;
+                }
+                string? earlier = null;
+                if (seen is null)
+                {
+                    for (int j = first; j < i; j++)
+                    {
+                        if (string.Equals(entries[j].Key, name, StringComparison.OrdinalIgnoreCase))
+                        {
+                            earlier = entries[j].Key;
+                            break;
+                        }
+                    }
+                }
+                else if (!seen.TryGetValue(name, out earlier))
+                {
+                    seen.Add(name, name);
+                }
+                if (earlier is not null)
+                {
+                    repeats = true;
+                    needsDictionary = !string.Equals(earlier, name, StringComparison.Ordinal);
+                }
+            }
+
+            if (needsDictionary)
+            {
+                var dictionary = new OrderedDictionary(StringComparer.Ordinal);
+                for (int i = first; i < end; i++)
+                {
+                    dictionary[entries[i].Key] = entries[i].Value;
+                }
+                return dictionary;
+            }
+
+            var result = new PSObject();
+            if (!repeats)
+            {
+                for (int i = first; i < end; i++)
+                {
+                    result.Properties.Add(new PSNoteProperty(entries[i].Key, entries[i].Value));
+                }
+                return result;
+            }
+            var added = new Dictionary<string, PSNoteProperty>(StringComparer.Ordinal);
+            for (int i = first; i < end; i++)
+            {
+                if (added.TryGetValue(entries[i].Key, out var property))
+                {
+                    property.Value = entries[i].Value;
+                }
+                else
+                {
+                    property = new PSNoteProperty(entries[i].Key, entries[i].Value);
+                    added.Add(entries[i].Key, property);
+                    result.Properties.Add(property);
+                }
+            }
+            return result;
         }
 
         private static bool HasExponent(ref Utf8JsonReader reader)
@@ -166,7 +252,8 @@ namespace AgentMailbox.PowerShell
                     return;
             }
 
-            Enter(value, path, where);
+            // Every PSCustomObject shares one base object: its identity is the PSObject wrapper.
+            Enter(value is PSCustomObject ? wrapper! : value, path, where);
             try
             {
                 if (value is PSCustomObject)
