@@ -218,8 +218,8 @@ Describe 'Authentication errors' -Tag 'Security' {
 Describe 'Transport security' -Tag 'Security' {
     It 'a key over plain http to a non-loopback host is refused before any network activity' -ForEach @(
         @{ Server = 'http://agentmailbox.invalid' }
-        @{ Server = 'http://192.0.2.10:3000' }
-        @{ Server = 'http://example.com:8080/prefix' }
+        @{ Server = 'http://agentmailbox.invalid:3000' }
+        @{ Server = 'http://api.agentmailbox.invalid:8080/prefix' }
     ) {
         $watch = [Diagnostics.Stopwatch]::StartNew()
         $err = $null
