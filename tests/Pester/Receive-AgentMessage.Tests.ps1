@@ -60,6 +60,15 @@ Describe 'Receive-AgentMessage' {
         @(Receive-AgentMessage -Connection $bob).Count | Should -Be 0
     }
 
+    It 'asks for a smaller context window with -Recent' {
+        1..3 | ForEach-Object { Send-AgentMessage -Connection $alice -To $bobId -Payload $_ } | Out-Null
+        Clear-MockRequest $server
+        $got = @(Receive-AgentMessage -Connection $bob -Recent 1)
+        $got.Count | Should -Be 3
+        $got | ForEach-Object { $_.Context.RecentMessages.Count | Should -Be 1 }
+        (Get-MockRequest $server '*/unread')[0].query | Should -Be 'recent=1'
+    }
+
     It 'marks nothing under -WhatIf' {
         Send-AgentMessage -Connection $alice -To $bobId -Payload 1 | Out-Null
         Receive-AgentMessage -Connection $bob -WhatIf | Out-Null

@@ -141,6 +141,16 @@ Describe 'Wait-AgentMessage' {
         Receive-AgentMessage -Connection $b | Out-Null
     }
 
+    It 'polls with the context window given by -Recent' {
+        1..3 | ForEach-Object { Send-AgentMessage -Connection $a -To $bId -Payload $_ } | Out-Null
+        Clear-MockRequest $server
+        $got = @(Wait-AgentMessage -Connection $b -From $aId -Recent 2 -TimeoutSec 5)
+        $got.Count | Should -Be 3
+        $got[2].Context.RecentMessages.Count | Should -Be 2
+        (Get-MockRequest $server '*/unread')[0].query | Should -Be 'recent=2'
+        Receive-AgentMessage -Connection $b | Out-Null
+    }
+
     It 'writes an OperationTimeout error and outputs nothing on timeout' {
         $got = Wait-AgentMessage -Connection $b -From $aId -TimeoutSec 1 -PollIntervalSec 0.2 -ErrorVariable failures -ErrorAction SilentlyContinue
         $got | Should -BeNullOrEmpty

@@ -22,6 +22,11 @@ namespace AgentMailbox.PowerShell.Commands
         [ArgumentCompleter(typeof(AgentIdCompleter))]
         public string? From { get; set; }
 
+        /// <summary>How many recent messages each message's context carries, 1 to 50 (server default 10); fewer make each read cheaper.</summary>
+        [Parameter]
+        [ValidateRange(1, 50)]
+        public int? Recent { get; set; }
+
         /// <summary>Outputs the messages without marking anything read.</summary>
         [Parameter]
         public SwitchParameter Keep { get; set; }
@@ -37,7 +42,7 @@ namespace AgentMailbox.PowerShell.Commands
             var order = new List<string>();
             try
             {
-                foreach (var message in AwaitEach(ct => connection.Client.GetUnreadAsync(connection.AgentId, null, ct)))
+                foreach (var message in AwaitEach(ct => connection.Client.GetUnreadAsync(connection.AgentId, Recent, ct)))
                 {
                     if (!threads.TryGetValue(message.ThreadId, out var state))
                     {

@@ -31,6 +31,11 @@ namespace AgentMailbox.PowerShell.Commands
         [ArgumentCompleter(typeof(ThreadIdCompleter))]
         public string? ThreadId { get; set; }
 
+        /// <summary>How many recent messages each message's context carries, 1 to 50 (server default 10); fewer make each poll cheaper.</summary>
+        [Parameter]
+        [ValidateRange(1, 50)]
+        public int? Recent { get; set; }
+
         /// <summary>How long to wait, in seconds; 0 (the default) waits until a message comes or Ctrl+C.</summary>
         [Parameter]
         [ValidateRange(0, int.MaxValue)]
@@ -63,7 +68,7 @@ namespace AgentMailbox.PowerShell.Commands
                     var found = new List<InboxMessage>();
                     try
                     {
-                        foreach (var message in AwaitEach(ct => connection.Client.GetUnreadAsync(connection.AgentId, null, ct)))
+                        foreach (var message in AwaitEach(ct => connection.Client.GetUnreadAsync(connection.AgentId, Recent, ct)))
                         {
                             if ((From is null || string.Equals(message.From, From, StringComparison.Ordinal))
                                 && (ThreadId is null || string.Equals(message.ThreadId, ThreadId, StringComparison.Ordinal)))
