@@ -164,9 +164,6 @@ namespace AgentMailbox
                 w.WriteString("to", message.To);
                 WriteAddressList(w, "cc", message.Cc);
                 WriteAddressList(w, "bcc", message.Bcc);
-                w.WritePropertyName("payload");
-                _values.Write(w, message.Payload);
-                WriteSnapshot(w, message.ContextSnapshot);
                 if (message.ThreadId is not null)
                 {
                     RequireText(message.ThreadId, "ThreadId");
@@ -177,7 +174,7 @@ namespace AgentMailbox
                     RequireText(message.ReplyTo, "ReplyTo");
                     w.WriteString("replyTo", message.ReplyTo);
                 }
-                WriteHandoff(w, message.Handoff);
+                WriteContent(w, message.Payload, message.ContextSnapshot, message.Handoff);
                 w.WriteEndObject();
             });
             return ExecuteAsync<SendResult>(HttpMethod.Post, "/messages/send", null, body, idempotent: false, cancellationToken);
@@ -197,10 +194,7 @@ namespace AgentMailbox
                 w.WriteStartObject();
                 w.WriteString("from", reply.From);
                 w.WriteString("threadId", reply.ThreadId);
-                w.WritePropertyName("payload");
-                _values.Write(w, reply.Payload);
-                WriteSnapshot(w, reply.ContextSnapshot);
-                WriteHandoff(w, reply.Handoff);
+                WriteContent(w, reply.Payload, reply.ContextSnapshot, reply.Handoff);
                 w.WriteEndObject();
             });
             return ExecuteAsync<SendResult>(HttpMethod.Post, "/messages/reply-all", null, body, idempotent: false, cancellationToken);
@@ -346,14 +340,17 @@ namespace AgentMailbox
             writer.WriteEndArray();
         }
 
-        private void WriteSnapshot(Utf8JsonWriter writer, object? snapshot)
+        /// <summary>What a send and a reply-all carry alike: the payload (JSON null when absent), the snapshot and the handoff.</summary>
+        private void WriteContent(Utf8JsonWriter writer, object? payload, object? snapshot, HandoffOptions? handoff)
         {
-            if (snapshot is null)
+            writer.WritePropertyName("payload");
+            _values.Write(writer, payload);
+            if (snapshot is not null)
             {
-                return;
+                writer.WritePropertyName("contextSnapshot");
+                _values.Write(writer, snapshot);
             }
-            writer.WritePropertyName("contextSnapshot");
-            _values.Write(writer, snapshot);
+            WriteHandoff(writer, handoff);
         }
 
         private static void WriteHandoff(Utf8JsonWriter writer, HandoffOptions? handoff)

@@ -115,7 +115,7 @@ namespace AgentMailbox
                 throw new AgentMailboxProtocolException(
                     $"{exchange.Method} {exchange.Path} answered {(int)exchange.Response.StatusCode} with '{mediaType ?? "no content type"}', not JSON: "
                     + $"is {Server.AbsoluteUri} an AgentMailbox server?"
-                    + (exchange.Idempotent ? "" : " The server may have stored the message; check the thread before sending it again.")
+                    + MayHaveStored(exchange.Idempotent)
                     + $" (request id {exchange.RequestId})",
                     exchange.Response.StatusCode, exchange.Method, exchange.Path, exchange.RequestId)
                 {
@@ -123,6 +123,10 @@ namespace AgentMailbox
                 };
             }
         }
+
+        /// <summary>The sentence every failure of a send that may have reached the server carries; empty for other requests.</summary>
+        private static string MayHaveStored(bool idempotent)
+            => idempotent ? "" : " The server may have stored the message; check the thread before sending it again.";
 
         /// <summary>Failures of reading an answer's body: the connection, the timeout, or JSON that does not parse.</summary>
         private static bool IsBodyFailure(Exception ex)
@@ -134,7 +138,7 @@ namespace AgentMailbox
             {
                 return new OperationCanceledException("The request was cancelled.", ex, cancellationToken);
             }
-            string delivered = exchange.Idempotent ? "" : " The server may have stored the message; check the thread before sending it again.";
+            string delivered = MayHaveStored(exchange.Idempotent);
             if (exchange.Timeout.IsCancellationRequested)
             {
                 return new AgentMailboxTimeoutException(
@@ -205,7 +209,7 @@ namespace AgentMailbox
                     {
                         throw new OperationCanceledException("The request was cancelled.", ex, cancellationToken);
                     }
-                    string delivered = idempotent ? "" : " The server may have stored the message; check the thread before sending it again.";
+                    string delivered = MayHaveStored(idempotent);
                     if (timedOut)
                     {
                         throw new AgentMailboxTimeoutException(
@@ -401,11 +405,8 @@ namespace AgentMailbox
             }
             if (code >= 500)
             {
-                if (!idempotent)
-                {
-                    // A gateway's 502/504 cannot tell whether the server behind it stored the message either.
-                    text += " The server may have stored the message; check the thread before sending it again.";
-                }
+                // A gateway's 502/504 cannot tell whether the server behind it stored the message either.
+                text += MayHaveStored(idempotent);
                 return new AgentMailboxServerException(text, status, method, path, requestId, serverMessage, inner);
             }
             return new AgentMailboxException(text, status, method, path, requestId, serverMessage, inner);
