@@ -28,6 +28,9 @@ namespace AgentMailbox
         private readonly string _base;
         private readonly JsonSerializerOptions _json;
         private readonly IJsonValueConverter _values;
+
+        /// <summary>Requests do their I/O on the calling thread (<see cref="AgentMailboxClientOptions.BlockingIO"/>, where the runtime can).</summary>
+        private readonly bool _blocking;
         private int _disposed;
 
         public AgentMailboxClient(AgentMailboxClientOptions options)
@@ -49,7 +52,9 @@ namespace AgentMailbox
             _values = options.ValueConverter ?? JsonElementValueConverter.Instance;
             _json = JsonOptions.Create(_values);
 
-            HttpMessageHandler handler = options.Handler ?? CreateHandler(options);
+            HttpMessageHandler? blockingHandler = options.Handler is null && options.BlockingIO ? BlockingIO.CreateHandler(options.SkipCertificateCheck, options.Timeout) : null;
+            _blocking = blockingHandler is not null;
+            HttpMessageHandler handler = options.Handler ?? blockingHandler ?? CreateHandler(options);
             _http = new HttpClient(handler, disposeHandler: options.Handler is null) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue(JsonMediaType));
             if (!string.IsNullOrEmpty(options.UserAgent))

@@ -42,6 +42,15 @@ namespace AgentMailbox
         /// <summary>The User-Agent header value.</summary>
         public string? UserAgent { get; set; }
 
+        /// <summary>
+        /// For callers that block a thread on every call's task anyway, as a PowerShell cmdlet does: each request then
+        /// does its network I/O on the calling thread, over blocking sockets, and the call usually returns a completed
+        /// task, so no thread-pool thread has to hand the answer over. Results, errors, timeouts and cancellation are
+        /// the same as without it. Callers that await should leave it off: every call would hold their thread until
+        /// the answer arrives. It takes effect on .NET 5 and later without <see cref="Handler"/>; elsewhere it is ignored.
+        /// </summary>
+        public bool BlockingIO { get; set; }
+
         /// <summary>A handler to send requests through (tests); the client then does not own it.</summary>
         public HttpMessageHandler? Handler { get; set; }
     }

@@ -5,16 +5,22 @@ using Xunit;
 namespace AgentMailbox.Tests;
 
 /// <summary>Cancelling the token ends a call promptly wherever it waits.</summary>
-public sealed class CancellationTests : MockServerTestBase, IClassFixture<MockServerFixture>
+public class CancellationTests : MockServerTestBase, IClassFixture<MockServerFixture>
 {
     private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(2);
 
     public CancellationTests(MockServerFixture fixture) : base(fixture) { }
 
-    private static async Task<TimeSpan> CancelledAfterAsync(Func<CancellationToken, Task> call, TimeSpan cancelAfter)
+    /// <summary>Starts the call, waits until its request is at the server and a little longer, then cancels it.</summary>
+    private async Task<TimeSpan> CancelledAfterAsync(Func<CancellationToken, Task> call, TimeSpan cancelAfter, string method, string path)
     {
         using var cts = new CancellationTokenSource();
-        var task = call(cts.Token);
+        var task = Start(() => call(cts.Token));
+        var deadline = Stopwatch.StartNew();
+        while (RequestsTo(method, path).Count == 0 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
         await Task.Delay(cancelAfter);
         Assert.False(task.IsCompleted, "the call ended before it was cancelled");
         var watch = Stopwatch.StartNew();
@@ -33,22 +39,23 @@ public sealed class CancellationTests : MockServerTestBase, IClassFixture<MockSe
         Server.ClearRequests();
         Server.AddFault(new FaultRule { Method = "GET", Path = "/threads/" + sent.ThreadId, Action = FaultAction.Stall });
 
-        var elapsed = await CancelledAfterAsync(ct => client.GetThreadAsync(sent.ThreadId, "bob", ct), TimeSpan.FromMilliseconds(500));
+        var elapsed = await CancelledAfterAsync(ct => client.GetThreadAsync(sent.ThreadId, "bob", ct), TimeSpan.FromMilliseconds(300), "GET", "/threads/" + sent.ThreadId);
 
         Assert.True(elapsed < Prompt, $"took {elapsed}");
-        Assert.Equal(200, Assert.Single(Server.Requests).Status);
+        Assert.Equal(200, Assert.Single(RequestsTo("GET", "/threads/" + sent.ThreadId)).Status);
     }
 
     [Fact]
     public async Task Cancelling_during_a_stalled_error_body_ends_the_call()
     {
         var client = NewClient(o => o.Timeout = TimeSpan.FromSeconds(60));
-        Server.AddFault(new FaultRule { Method = "GET", Path = "/threads/t1", Action = FaultAction.Stall });
+        string thread = "t-" + Guid.NewGuid().ToString("N");
+        Server.AddFault(new FaultRule { Method = "GET", Path = "/threads/" + thread, Action = FaultAction.Stall });
 
-        var elapsed = await CancelledAfterAsync(ct => client.GetThreadAsync("t1", null, ct), TimeSpan.FromMilliseconds(500));
+        var elapsed = await CancelledAfterAsync(ct => client.GetThreadAsync(thread, null, ct), TimeSpan.FromMilliseconds(300), "GET", "/threads/" + thread);
 
         Assert.True(elapsed < Prompt, $"took {elapsed}");
-        Assert.Equal(404, Assert.Single(Server.Requests).Status);
+        Assert.Equal(404, Assert.Single(RequestsTo("GET", "/threads/" + thread)).Status);
     }
 
     [Fact]
@@ -58,7 +65,7 @@ public sealed class CancellationTests : MockServerTestBase, IClassFixture<MockSe
         // An unknown agent's unread list is a 200 with an empty list, so the body that stalls is a success body.
         Server.AddFault(new FaultRule { Method = "GET", Path = "/mailbox/bob/unread", Action = FaultAction.Stall });
 
-        var elapsed = await CancelledAfterAsync(ct => client.GetUnreadAsync("bob", null, ct).CollectAsync(), TimeSpan.FromMilliseconds(500));
+        var elapsed = await CancelledAfterAsync(ct => client.GetUnreadAsync("bob", null, ct).CollectAsync(), TimeSpan.FromMilliseconds(300), "GET", "/mailbox/bob/unread");
 
         Assert.True(elapsed < Prompt, $"took {elapsed}");
     }
@@ -74,7 +81,7 @@ public sealed class CancellationTests : MockServerTestBase, IClassFixture<MockSe
             await foreach (var _ in client.GetThreadsAsync("bob").WithCancellation(ct))
             {
             }
-        }, TimeSpan.FromMilliseconds(500));
+        }, TimeSpan.FromMilliseconds(300), "GET", "/mailbox/bob");
 
         Assert.True(elapsed < Prompt, $"took {elapsed}");
     }
@@ -83,9 +90,10 @@ public sealed class CancellationTests : MockServerTestBase, IClassFixture<MockSe
     public async Task Cancelling_while_waiting_for_headers_ends_the_call()
     {
         var client = NewClient(o => o.Timeout = TimeSpan.FromSeconds(60));
-        Server.AddFault(new FaultRule { Method = "GET", Path = "/threads/t1", DelayMs = 30_000 });
+        string thread = "t-" + Guid.NewGuid().ToString("N");
+        Server.AddFault(new FaultRule { Method = "GET", Path = "/threads/" + thread, DelayMs = 30_000 });
 
-        var elapsed = await CancelledAfterAsync(ct => client.GetThreadAsync("t1", null, ct), TimeSpan.FromMilliseconds(500));
+        var elapsed = await CancelledAfterAsync(ct => client.GetThreadAsync(thread, null, ct), TimeSpan.FromMilliseconds(300), "GET", "/threads/" + thread);
 
         Assert.True(elapsed < Prompt, $"took {elapsed}");
     }
@@ -96,22 +104,23 @@ public sealed class CancellationTests : MockServerTestBase, IClassFixture<MockSe
         var client = NewClient(o => o.Timeout = TimeSpan.FromSeconds(60));
         Server.AddFault(new FaultRule { Method = "POST", Path = "/messages/send", DelayMs = 30_000 });
 
-        var elapsed = await CancelledAfterAsync(ct => SendAsync(client, "alice", "bob", "x", cancellationToken: ct), TimeSpan.FromMilliseconds(500));
+        var elapsed = await CancelledAfterAsync(ct => SendAsync(client, "alice", "bob", "x", cancellationToken: ct), TimeSpan.FromMilliseconds(300), "POST", "/messages/send");
 
         Assert.True(elapsed < Prompt, $"took {elapsed}");
-        Assert.Single(Server.Requests);
+        Assert.Single(RequestsTo("POST", "/messages/send"));
     }
 
     [Fact]
     public async Task Cancelling_during_a_retry_wait_ends_the_call()
     {
         var client = NewClient(o => o.RetryInterval = TimeSpan.FromSeconds(20));
-        Server.AddFault(new FaultRule { Method = "GET", Path = "/threads/t1", Status = 503, Count = -1 });
+        string thread = "t-" + Guid.NewGuid().ToString("N");
+        Server.AddFault(new FaultRule { Method = "GET", Path = "/threads/" + thread, Status = 503, Count = -1 });
 
-        var elapsed = await CancelledAfterAsync(ct => client.GetThreadAsync("t1", null, ct), TimeSpan.FromMilliseconds(500));
+        var elapsed = await CancelledAfterAsync(ct => client.GetThreadAsync(thread, null, ct), TimeSpan.FromMilliseconds(300), "GET", "/threads/" + thread);
 
         Assert.True(elapsed < Prompt, $"took {elapsed}");
-        Assert.Single(Server.Requests);
+        Assert.Single(RequestsTo("GET", "/threads/" + thread));
     }
 
     [Fact]
@@ -124,7 +133,7 @@ public sealed class CancellationTests : MockServerTestBase, IClassFixture<MockSe
             Headers = new Dictionary<string, string> { ["Retry-After"] = "30" },
         });
 
-        var elapsed = await CancelledAfterAsync(ct => SendAsync(client, "alice", "bob", "x", cancellationToken: ct), TimeSpan.FromMilliseconds(500));
+        var elapsed = await CancelledAfterAsync(ct => SendAsync(client, "alice", "bob", "x", cancellationToken: ct), TimeSpan.FromMilliseconds(300), "POST", "/messages/send");
 
         Assert.True(elapsed < Prompt, $"took {elapsed}");
     }

@@ -7,7 +7,7 @@ using Xunit;
 namespace AgentMailbox.Tests;
 
 /// <summary>Every failure becomes the fitting exception of the AgentMailboxException hierarchy.</summary>
-public sealed class ErrorMappingTests : MockServerTestBase, IClassFixture<MockServerFixture>
+public class ErrorMappingTests : MockServerTestBase, IClassFixture<MockServerFixture>
 {
     public ErrorMappingTests(MockServerFixture fixture) : base(fixture) { }
 

@@ -46,6 +46,15 @@ public abstract class MockServerTestBase : IDisposable
 
     protected MockAgentMailboxServer Server { get; }
 
+    /// <summary>Whether the clients of this test class do their I/O on the calling thread (as the module's do).</summary>
+    protected virtual bool BlockingIO => false;
+
+    /// <summary>
+    /// Starts a call whose completion the test waits for while it acts (cancels, checks the server): a blocking client
+    /// would run the whole call before returning its task, so it runs on another thread, as under a cmdlet.
+    /// </summary>
+    protected Task Start(Func<Task> call) => BlockingIO ? Task.Run(call) : call();
+
     /// <summary>A client with short retry delays, so retry tests stay fast.</summary>
     protected AgentMailboxClient NewClient(Action<AgentMailboxClientOptions>? configure = null)
     {
@@ -54,6 +63,7 @@ public abstract class MockServerTestBase : IDisposable
             Server = Server.BaseUri,
             Timeout = TimeSpan.FromSeconds(20),
             RetryInterval = TimeSpan.FromMilliseconds(20),
+            BlockingIO = BlockingIO,
         };
         configure?.Invoke(options);
         var client = new AgentMailboxClient(options);

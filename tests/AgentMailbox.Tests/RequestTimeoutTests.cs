@@ -5,12 +5,15 @@ namespace AgentMailbox.Tests;
 
 /// <summary>The per-call timeout (a cmdlet's -TimeoutSec): it replaces the connection's for the calls in its scope,
 /// and like it bounds the wait for headers and each stall of the body, never a body that keeps arriving.</summary>
-public sealed class RequestTimeoutTests
+public class RequestTimeoutTests
 {
     private const string Frame = "{\"id\":\"m1\",\"threadId\":\"t1\",\"from\":\"alice\",\"to\":\"bob\",\"timestamp\":1,\"payload\":\"x\"}";
 
-    private static AgentMailboxClient NewClient(Uri server, TimeSpan timeout)
-        => new(new AgentMailboxClientOptions { Server = server, Timeout = timeout, MaximumRetryCount = 0 });
+    /// <summary>Whether the clients do their I/O on the calling thread (as the module's do).</summary>
+    protected virtual bool BlockingIO => false;
+
+    private AgentMailboxClient NewClient(Uri server, TimeSpan timeout)
+        => new(new AgentMailboxClientOptions { Server = server, Timeout = timeout, MaximumRetryCount = 0, BlockingIO = BlockingIO });
 
     [Fact]
     public async Task A_call_timeout_replaces_the_connection_timeout_for_a_stalled_body()

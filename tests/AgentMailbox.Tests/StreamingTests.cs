@@ -7,7 +7,7 @@ using Xunit;
 namespace AgentMailbox.Tests;
 
 /// <summary>Listings are streamed: items in the server's order, exact counts, early exit, and paging.</summary>
-public sealed class StreamingTests : MockServerTestBase, IClassFixture<MockServerFixture>
+public class StreamingTests : MockServerTestBase, IClassFixture<MockServerFixture>
 {
     public StreamingTests(MockServerFixture fixture) : base(fixture) { }
 

@@ -195,7 +195,9 @@ namespace AgentMailbox
                             request.Content = new ByteArrayContent(body);
                             request.Content.Headers.ContentType = new MediaTypeHeaderValue(JsonMediaType) { CharSet = "utf-8" };
                         }
-                        response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+                        response = _blocking
+                            ? BlockingIO.Send!(_http, request, HttpCompletionOption.ResponseHeadersRead, linked.Token)
+                            : await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
                     }
                 }
                 catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException || ex is IOException || ex is SocketException)
@@ -250,7 +252,7 @@ namespace AgentMailbox
                             $"{methodName} {path}: the connection to {Server.AbsoluteUri} broke ({ex.Message}). (request id {requestId})",
                             methodName, path, requestId, ex) { MayHaveBeenDelivered = !idempotent };
                     }
-                    return new Exchange(response, new IdleTimeoutStream(stream, timeout, timeoutValue), timeout, linked, abort,
+                    return new Exchange(response, new IdleTimeoutStream(stream, timeout, timeoutValue, _blocking), timeout, linked, abort,
                         methodName, path, requestId, idempotent, timeoutValue);
                 }
 
@@ -375,7 +377,7 @@ namespace AgentMailbox
             using (var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false))
             using (cancellationToken.Register(response.Dispose))
             {
-                bytes = await ReadBoundedAsync(stream, ErrorBody.MaxBytes, cancellationToken).ConfigureAwait(false);
+                bytes = await ReadBoundedAsync(stream, ErrorBody.MaxBytes, _blocking, cancellationToken).ConfigureAwait(false);
             }
             return CreateFailure(response, method, path, requestId, idempotent,
                 ErrorBody.Parse(bytes, response.Content.Headers.ContentType?.MediaType), null);
@@ -436,13 +438,16 @@ namespace AgentMailbox
             return null;
         }
 
-        private static async Task<byte[]> ReadBoundedAsync(Stream stream, int limit, CancellationToken cancellationToken)
+        /// <param name="blocking">Read synchronously (<see cref="AgentMailboxClientOptions.BlockingIO"/>): cancellation disposes the answer, which ends a stalled read.</param>
+        private static async Task<byte[]> ReadBoundedAsync(Stream stream, int limit, bool blocking, CancellationToken cancellationToken)
         {
             var buffer = new byte[Math.Min(limit, 8192)];
             using var collected = new MemoryStream();
             while (collected.Length < limit)
             {
-                int read = await stream.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, limit - collected.Length), cancellationToken).ConfigureAwait(false);
+                int count = (int)Math.Min(buffer.Length, limit - collected.Length);
+                cancellationToken.ThrowIfCancellationRequested();
+                int read = blocking ? stream.Read(buffer, 0, count) : await stream.ReadAsync(buffer, 0, count, cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;

@@ -12,15 +12,29 @@ namespace AgentMailbox
         private readonly Stream _inner;
         private readonly CancellationTokenSource _timeout;
         private readonly TimeSpan _idle;
+        private readonly bool _blocking;
 
-        public IdleTimeoutStream(Stream inner, CancellationTokenSource timeout, TimeSpan idle)
+        /// <param name="blocking">Read synchronously even when asked to read asynchronously: the caller blocks on the result
+        /// anyway (<see cref="AgentMailboxClientOptions.BlockingIO"/>). A stalled read is still ended by the timeout or cancellation, which dispose the answer.</param>
+        public IdleTimeoutStream(Stream inner, CancellationTokenSource timeout, TimeSpan idle, bool blocking)
         {
             _inner = inner;
             _timeout = timeout;
             _idle = idle;
+            _blocking = blocking;
         }
 
-        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            if (!_blocking)
+            {
+                return ReadAsyncCore(buffer, offset, count, cancellationToken);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            return Task.FromResult(Read(buffer, offset, count));
+        }
+
+        private async Task<int> ReadAsyncCore(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
             int read = await _inner.ReadAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false);
             Restart();

@@ -87,6 +87,8 @@ namespace AgentMailbox.PowerShell.Commands
                 MaximumRetryCount = MaximumRetryCount,
                 RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
                 ValueConverter = PSJsonValueConverter.Instance,
+                // Every call is awaited on the pipeline thread (AgentMailboxCmdlet.Await): do the I/O there.
+                BlockingIO = true,
                 UserAgent = UserAgent(),
             });
 

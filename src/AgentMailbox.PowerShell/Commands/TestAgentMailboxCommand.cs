@@ -71,6 +71,7 @@ namespace AgentMailbox.PowerShell.Commands
                     Server = server,
                     Timeout = TimeSpan.FromSeconds(TimeoutSec),
                     MaximumRetryCount = 0,
+                    BlockingIO = true,
                 });
                 client = owned;
             }

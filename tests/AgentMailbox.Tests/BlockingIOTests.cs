@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Xunit;
+
+namespace AgentMailbox.Tests;
+
+/// <summary>
+/// <see cref="AgentMailboxClientOptions.BlockingIO"/>, the mode the module's cmdlets use: the I/O runs on the calling
+/// thread, and timeouts and cancellation still end a call wherever it waits, the connect included.
+/// </summary>
+public sealed class BlockingIOTests : MockServerTestBase, IClassFixture<MockServerFixture>
+{
+    public BlockingIOTests(MockServerFixture fixture) : base(fixture) { }
+
+    protected override bool BlockingIO => true;
+
+    [Fact]
+    public async Task A_call_has_finished_when_it_returns()
+    {
+        var client = NewClient();
+        await client.RegisterAsync("alice");
+
+        var send = SendAsync(client, "alice", "bob", "x");
+        Assert.True(send.IsCompleted, "the send returned before its answer arrived");
+        var sent = await send;
+        var read = client.GetThreadAsync(sent.ThreadId, "bob");
+        Assert.True(read.IsCompleted, "the read returned before its answer arrived");
+        Assert.Equal(sent.MessageId, Assert.Single((await read).Messages).Id);
+    }
+
+    [Fact]
+    public async Task Without_it_a_call_returns_before_its_answer()
+    {
+        // The control for the test above: the same call on an asynchronous client is still running when it returns.
+        var client = NewClient(o => o.BlockingIO = false);
+        await client.RegisterAsync("alice");
+        Server.AddFault(new MockServer.FaultRule { Method = "POST", Path = "/messages/send", DelayMs = 300 });
+
+        var send = SendAsync(client, "alice", "bob", "x");
+        Assert.False(send.IsCompleted);
+        await send;
+    }
+
+    [Fact]
+    public async Task Streams_decode_as_the_body_arrives()
+    {
+        var client = NewClient();
+        for (int i = 0; i < 3; i++)
+        {
+            await SendAsync(client, "alice", "bob", i);
+        }
+
+        var payloads = new List<string>();
+        await foreach (var message in client.GetUnreadAsync("bob"))
+        {
+            payloads.Add(TestJson.Canonical(message.Payload));
+        }
+        Assert.Equal(["0", "1", "2"], payloads);
+    }
+
+    [Fact]
+    public async Task A_connect_that_gets_no_answer_ends_at_the_timeout()
+    {
+        using var blackhole = Blackhole.Start();
+        var client = NewClient(o => { o.Server = blackhole.BaseUri; o.Timeout = TimeSpan.FromSeconds(1); o.MaximumRetryCount = 0; });
+
+        var watch = Stopwatch.StartNew();
+        var error = await Record.ExceptionAsync(() => Task.Run(() => SendAsync(client, "alice", "bob", "x")));
+
+        Assert.IsType<AgentMailboxTimeoutException>(error);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Cancelling_a_connect_that_gets_no_answer_ends_the_call()
+    {
+        using var blackhole = Blackhole.Start();
+        var client = NewClient(o => { o.Server = blackhole.BaseUri; o.Timeout = TimeSpan.FromSeconds(60); });
+        using var cts = new CancellationTokenSource();
+
+        var call = Start(() => client.GetThreadAsync("t1", null, cts.Token));
+        await Task.Delay(500);
+        Assert.False(call.IsCompleted, "the call ended before it was cancelled");
+        var watch = Stopwatch.StartNew();
+        cts.Cancel();
+        var error = await Record.ExceptionAsync(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.IsAssignableFrom<OperationCanceledException>(error);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_reported_as_one()
+    {
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        var client = NewClient(o => { o.Server = new Uri($"http://127.0.0.1:{port}/"); o.MaximumRetryCount = 1; });
+
+        var error = await Assert.ThrowsAsync<AgentMailboxConnectionException>(() => SendAsync(client, "alice", "bob", "x"));
+
+        Assert.False(error.MayHaveBeenDelivered, "a refused connection sent nothing");
+        Assert.IsType<SocketException>(error.InnerException?.GetBaseException());
+        Assert.Equal(SocketError.ConnectionRefused, ((SocketException)error.InnerException!.GetBaseException()).SocketErrorCode);
+    }
+
+    /// <summary>
+    /// A loopback port whose connects get no answer: a listener with a backlog of 0 that accepts nothing, its one
+    /// queue place taken, so the system drops further connection requests and the connecting side keeps waiting.
+    /// </summary>
+    private sealed class Blackhole : IDisposable
+    {
+        private readonly Socket _listener;
+        private readonly Socket _filler;
+
+        private Blackhole(Socket listener, Socket filler)
+        {
+            _listener = listener;
+            _filler = filler;
+        }
+
+        public Uri BaseUri => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndPoint!).Port}/");
+
+        public static Blackhole Start()
+        {
+            var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen(0);
+            var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            filler.Connect(listener.LocalEndPoint!);
+            return new Blackhole(listener, filler);
+        }
+
+        public void Dispose()
+        {
+            _filler.Dispose();
+            _listener.Dispose();
+        }
+    }
+}
+
+/// <summary>The cancellation tests again, on clients that do their I/O on the calling thread.</summary>
+public sealed class CancellationTestsWithBlockingIO(MockServerFixture fixture) : CancellationTests(fixture)
+{
+    protected override bool BlockingIO => true;
+}
+
+/// <summary>The error mapping tests again, on clients that do their I/O on the calling thread.</summary>
+public sealed class ErrorMappingTestsWithBlockingIO(MockServerFixture fixture) : ErrorMappingTests(fixture)
+{
+    protected override bool BlockingIO => true;
+}
+
+/// <summary>The streaming tests again, on clients that do their I/O on the calling thread.</summary>
+public sealed class StreamingTestsWithBlockingIO(MockServerFixture fixture) : StreamingTests(fixture)
+{
+    protected override bool BlockingIO => true;
+}
+
+/// <summary>The per-call timeout tests again, on clients that do their I/O on the calling thread.</summary>
+public sealed class RequestTimeoutTestsWithBlockingIO : RequestTimeoutTests
+{
+    protected override bool BlockingIO => true;
+}
