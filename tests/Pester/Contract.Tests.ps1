@@ -220,6 +220,22 @@ Describe 'Contract against the <Kind> server' -ForEach $targets {
             $got.Payload['n'].x | Should -Be 2
         }
 
+        It 'keeps objects whose names PowerShell reserves for its own members (PSObject, PSBase, PSTypeNames...)' {
+            $body = '{"from":"' + $sender.AgentId + '","to":"' + $receiverId + '","payload":{"PSObject":1,"n":{"psbase":{"PSTypeNames":2},"PSAdapted":3,"psextended":4},"ok":5}}'
+            $sent = Invoke-RestMethod -Method Post -Uri "$uri/messages/send" -ContentType 'application/json' -Body $body
+            $got = Get-AgentInbox -Connection $receiver -ErrorVariable failures | Where-Object Id -eq $sent.messageId
+            $failures | Should -BeNullOrEmpty
+            $got.Payload | Should -BeOfType ([System.Collections.Specialized.OrderedDictionary])
+            @($got.Payload.Keys) | Should -Be @('PSObject', 'n', 'ok')
+            $got.Payload['PSObject'] | Should -Be 1
+            $got.Payload.ok | Should -Be 5
+            @($got.Payload['n'].Keys) | Should -Be @('psbase', 'PSAdapted', 'psextended')
+            $got.Payload['n']['psbase']['PSTypeNames'] | Should -Be 2
+            # Sent on as it is, it keeps every name.
+            $again = Send-AndRead $got.Payload $null
+            $again.Payload['n']['psextended'] | Should -Be 4
+        }
+
         It 'sends payloads nested 70 levels deep without truncation' {
             $deep = @{ leaf = 'bottom' }
             1..69 | ForEach-Object { $deep = @{ next = $deep } }

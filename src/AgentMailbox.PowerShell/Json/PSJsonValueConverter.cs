@@ -88,8 +88,9 @@ namespace AgentMailbox.PowerShell
         /// <summary>
         /// A JSON object as a PSCustomObject, property order kept. A repeated name keeps its first place and its last
         /// value, as JavaScript's JSON.parse does. An object that no PSCustomObject can hold faithfully — an empty
-        /// property name, or names that differ only in case (PowerShell's member names ignore case) — becomes an
-        /// ordered dictionary with ordinal keys instead, so nothing is dropped and <c>$x.name</c> still works.
+        /// property name, names that differ only in case (PowerShell's member names ignore case), or a name PowerShell
+        /// reserves for its own members (PSObject, PSBase, PSAdapted, PSExtended, PSTypeNames) — becomes an ordered
+        /// dictionary with ordinal keys instead, so nothing is dropped and <c>$x.name</c> (or <c>$x['PSObject']</c>) still works.
         /// </summary>
         private static object BuildObject(List<KeyValuePair<string, object?>> entries, int first)
         {
@@ -100,7 +101,7 @@ namespace AgentMailbox.PowerShell
             for (int i = first; i < end && !needsDictionary; i++)
             {
                 string name = entries[i].Key;
-                if (name.Length == 0)
+                if (name.Length == 0 || IsReservedMemberName(name))
                 {
                     needsDictionary = true;
                     break;
@@ -143,7 +144,10 @@ namespace AgentMailbox.PowerShell
             {
                 for (int i = first; i < end; i++)
                 {
-                    result.Properties.Add(new PSNoteProperty(entries[i].Key, entries[i].Value));
+                    // Pre-validated: the names were checked above (none empty or reserved, none differing only in
+                    // case), and a new PSCustomObject has no other members to collide with, so the collection's own
+                    // check of each name is skipped.
+                    result.Properties.Add(new PSNoteProperty(entries[i].Key, entries[i].Value), preValidated: true);
                 }
                 return result;
             }
@@ -158,11 +162,20 @@ namespace AgentMailbox.PowerShell
                 {
                     property = new PSNoteProperty(entries[i].Key, entries[i].Value);
                     added.Add(entries[i].Key, property);
-                    result.Properties.Add(property);
+                    result.Properties.Add(property, preValidated: true);
                 }
             }
             return result;
         }
+
+        /// <summary>The member names every PSObject has, which a note property may not take (any case).</summary>
+        private static bool IsReservedMemberName(string name)
+            => name.Length >= 6 && name.Length <= 11 && (name[0] == 'p' || name[0] == 'P') && (name[1] == 's' || name[1] == 'S')
+               && (string.Equals(name, "PSObject", StringComparison.OrdinalIgnoreCase)
+                   || string.Equals(name, "PSBase", StringComparison.OrdinalIgnoreCase)
+                   || string.Equals(name, "PSAdapted", StringComparison.OrdinalIgnoreCase)
+                   || string.Equals(name, "PSExtended", StringComparison.OrdinalIgnoreCase)
+                   || string.Equals(name, "PSTypeNames", StringComparison.OrdinalIgnoreCase));
 
         private static bool HasExponent(ref Utf8JsonReader reader)
         {
