@@ -30,7 +30,7 @@ param(
 
     # Timed rounds per workload, after one warm-up round.
     [ValidateRange(1, 50)]
-    [int] $Runs = 5,
+    [int] $Runs = 9,
 
     # Timed rounds of W3 (each reads the whole large inbox, which costs the reference server seconds).
     [ValidateRange(1, 50)]
