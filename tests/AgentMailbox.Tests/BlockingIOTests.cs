@@ -6,9 +6,20 @@ using Xunit;
 namespace AgentMailbox.Tests;
 
 /// <summary>
+/// The test classes whose clients block the calling thread. They run one at a time: a blocking call holds one of the
+/// test framework's few threads, and several at once would starve the asynchronous tests that run beside them.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class BlockingIOCollection
+{
+    public const string Name = "Blocking I/O";
+}
+
+/// <summary>
 /// <see cref="AgentMailboxClientOptions.BlockingIO"/>, the mode the module's cmdlets use: the I/O runs on the calling
 /// thread, and timeouts and cancellation still end a call wherever it waits, the connect included.
 /// </summary>
+[Collection(BlockingIOCollection.Name)]
 public sealed class BlockingIOTests : MockServerTestBase, IClassFixture<MockServerFixture>
 {
     public BlockingIOTests(MockServerFixture fixture) : base(fixture) { }
@@ -144,25 +155,37 @@ public sealed class BlockingIOTests : MockServerTestBase, IClassFixture<MockServ
 }
 
 /// <summary>The cancellation tests again, on clients that do their I/O on the calling thread.</summary>
+[Collection(BlockingIOCollection.Name)]
 public sealed class CancellationTestsWithBlockingIO(MockServerFixture fixture) : CancellationTests(fixture)
 {
     protected override bool BlockingIO => true;
 }
 
 /// <summary>The error mapping tests again, on clients that do their I/O on the calling thread.</summary>
+[Collection(BlockingIOCollection.Name)]
 public sealed class ErrorMappingTestsWithBlockingIO(MockServerFixture fixture) : ErrorMappingTests(fixture)
 {
     protected override bool BlockingIO => true;
 }
 
 /// <summary>The streaming tests again, on clients that do their I/O on the calling thread.</summary>
+[Collection(BlockingIOCollection.Name)]
 public sealed class StreamingTestsWithBlockingIO(MockServerFixture fixture) : StreamingTests(fixture)
 {
     protected override bool BlockingIO => true;
 }
 
 /// <summary>The per-call timeout tests again, on clients that do their I/O on the calling thread.</summary>
+[Collection(BlockingIOCollection.Name)]
 public sealed class RequestTimeoutTestsWithBlockingIO : RequestTimeoutTests
+{
+    protected override bool BlockingIO => true;
+}
+
+/// <summary>The concurrency tests again: sends from many threads at once share one blocking client (as runspaces
+/// of ForEach-Object -Parallel share a connection).</summary>
+[Collection(BlockingIOCollection.Name)]
+public sealed class ConcurrencyTestsWithBlockingIO(MockServerFixture fixture) : ConcurrencyTests(fixture)
 {
     protected override bool BlockingIO => true;
 }

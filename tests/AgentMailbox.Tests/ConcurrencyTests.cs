@@ -3,7 +3,7 @@ using Xunit;
 namespace AgentMailbox.Tests;
 
 /// <summary>One client serves many concurrent calls.</summary>
-public sealed class ConcurrencyTests : MockServerTestBase, IClassFixture<MockServerFixture>
+public class ConcurrencyTests : MockServerTestBase, IClassFixture<MockServerFixture>
 {
     public ConcurrencyTests(MockServerFixture fixture) : base(fixture) { }
 

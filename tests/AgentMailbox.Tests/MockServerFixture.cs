@@ -110,7 +110,8 @@ internal static class TestJson
     public static async Task<List<T>> CollectAsync<T>(this IAsyncEnumerable<T> source)
     {
         var list = new List<T>();
-        await foreach (var item in source)
+        // Not on the test framework's few threads, which blocking-client tests may be holding.
+        await foreach (var item in source.ConfigureAwait(false))
         {
             list.Add(item);
         }

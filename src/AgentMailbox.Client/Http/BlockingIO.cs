@@ -71,10 +71,40 @@ namespace AgentMailbox
             return handler;
         }
 
-        /// <summary>Connects a blocking socket to the request's host, trying each of its addresses in turn.</summary>
+        /// <summary>
+        /// Connects a blocking socket to the request's host on a thread of its own, so that a connect that waits (a
+        /// host that does not answer) holds no thread-pool thread; connections are made once per client, rarely.
+        /// </summary>
         private static ValueTask<Stream> Connect(object context, CancellationToken cancellationToken)
         {
             var endPoint = (DnsEndPoint)s_dnsEndPoint!.GetValue(context)!;
+            var connected = new TaskCompletionSource<Stream>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    connected.TrySetResult(ConnectAny(endPoint, cancellationToken));
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    connected.TrySetCanceled(cancellationToken);
+                }
+                catch (Exception ex)
+                {
+                    connected.TrySetException(ex);
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "AgentMailbox connect",
+            };
+            thread.Start();
+            return new ValueTask<Stream>(connected.Task);
+        }
+
+        /// <summary>Tries each of the host's addresses in turn.</summary>
+        private static Stream ConnectAny(DnsEndPoint endPoint, CancellationToken cancellationToken)
+        {
             IPAddress[] addresses = IPAddress.TryParse(endPoint.Host, out var literal) ? new[] { literal } : Dns.GetHostAddresses(endPoint.Host);
             Exception? last = null;
             foreach (var address in addresses)
@@ -84,7 +114,7 @@ namespace AgentMailbox
                 try
                 {
                     ConnectBlocking(socket, new IPEndPoint(address, endPoint.Port), cancellationToken);
-                    return new ValueTask<Stream>(new NetworkStream(socket, ownsSocket: true));
+                    return new NetworkStream(socket, ownsSocket: true);
                 }
                 catch (SocketException ex)
                 {
