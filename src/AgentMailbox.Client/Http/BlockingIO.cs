@@ -26,7 +26,11 @@ namespace AgentMailbox
     /// </remarks>
     internal static class BlockingIO
     {
-        private static PropertyInfo? s_dnsEndPoint;
+        private static readonly Type? HandlerType = typeof(HttpClient).Assembly.GetType("System.Net.Http.SocketsHttpHandler", throwOnError: false);
+
+        /// <summary><c>SocketsHttpConnectionContext.DnsEndPoint</c>: where a connection goes.</summary>
+        private static readonly PropertyInfo? ConnectionEndPoint = typeof(HttpClient).Assembly
+            .GetType("System.Net.Http.SocketsHttpConnectionContext", throwOnError: false)?.GetProperty("DnsEndPoint");
 
         /// <summary><c>HttpClient.Send(request, completionOption, cancellationToken)</c>, where the runtime has it.</summary>
         internal static readonly Func<HttpClient, HttpRequestMessage, HttpCompletionOption, CancellationToken, HttpResponseMessage>? Send = CreateSend();
@@ -34,17 +38,13 @@ namespace AgentMailbox
         /// <summary>A <c>SocketsHttpHandler</c> that connects with blocking sockets, or null where the runtime has none.</summary>
         internal static HttpMessageHandler? CreateHandler(bool skipCertificateCheck, TimeSpan connectTimeout)
         {
-            var assembly = typeof(HttpClient).Assembly;
-            var handlerType = assembly.GetType("System.Net.Http.SocketsHttpHandler", throwOnError: false);
-            var contextType = assembly.GetType("System.Net.Http.SocketsHttpConnectionContext", throwOnError: false);
+            var handlerType = HandlerType;
             var connectCallback = handlerType?.GetProperty("ConnectCallback");
-            var dnsEndPoint = contextType?.GetProperty("DnsEndPoint");
-            if (Send is null || handlerType is null || connectCallback is null || dnsEndPoint is null
+            if (Send is null || handlerType is null || connectCallback is null || ConnectionEndPoint is null
                 || handlerType.GetProperty("IsSupported", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) is false)
             {
                 return null;
             }
-            s_dnsEndPoint = dnsEndPoint;
 
             var handler = (HttpMessageHandler)Activator.CreateInstance(handlerType)!;
             handlerType.GetProperty("UseCookies")!.SetValue(handler, false);
@@ -77,7 +77,7 @@ namespace AgentMailbox
         /// </summary>
         private static ValueTask<Stream> Connect(object context, CancellationToken cancellationToken)
         {
-            var endPoint = (DnsEndPoint)s_dnsEndPoint!.GetValue(context)!;
+            var endPoint = (DnsEndPoint)ConnectionEndPoint!.GetValue(context)!;
             var connected = new TaskCompletionSource<Stream>(TaskCreationOptions.RunContinuationsAsynchronously);
             var thread = new Thread(() =>
             {
