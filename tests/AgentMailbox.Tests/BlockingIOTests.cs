@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Xunit;
 
 namespace AgentMailbox.Tests;
@@ -117,6 +119,40 @@ public sealed class BlockingIOTests : MockServerTestBase, IClassFixture<MockServ
         Assert.False(error.MayHaveBeenDelivered, "a refused connection sent nothing");
         Assert.IsType<SocketException>(error.InnerException?.GetBaseException());
         Assert.Equal(SocketError.ConnectionRefused, ((SocketException)error.InnerException!.GetBaseException()).SocketErrorCode);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_self_signed_https_server_is_reached_only_with_SkipCertificateCheck(bool blocking)
+    {
+        using var certificate = SelfSigned();
+        const string body = "{\"messages\":[{\"id\":\"m1\",\"threadId\":\"t1\",\"from\":\"alice\",\"to\":\"bob\",\"timestamp\":1,\"payload\":\"x\"}]}";
+        Func<Func<string, Task>, Task> answer = write => write(body);
+
+        await using (var server = ScriptedHttpServer.Start(answer, certificate))
+        {
+            var client = NewClient(o => { o.Server = server.BaseUri; o.SkipCertificateCheck = true; o.BlockingIO = blocking; });
+            Assert.Equal("m1", Assert.Single(await client.GetUnreadAsync("bob").CollectAsync()).Id);
+        }
+        await using (var server = ScriptedHttpServer.Start(answer, certificate))
+        {
+            var client = NewClient(o => { o.Server = server.BaseUri; o.BlockingIO = blocking; });
+            var error = await Assert.ThrowsAsync<AgentMailboxConnectionException>(() => client.GetUnreadAsync("bob").CollectAsync());
+            Assert.Contains(error.GetBaseException().GetType().Name, new[] { "AuthenticationException", "Win32Exception", "CryptographicException" });
+        }
+    }
+
+    /// <summary>A certificate for 127.0.0.1 that no machine trusts.</summary>
+    private static X509Certificate2 SelfSigned()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
     }
 
     /// <summary>
