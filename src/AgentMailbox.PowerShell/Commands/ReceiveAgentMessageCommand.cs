@@ -300,14 +300,22 @@ namespace AgentMailbox.PowerShell.Commands
                     return;
                 }
                 var context = Await(ct => connection.Client.SyncThreadAsync(threadId, connection.AgentId, Recent, ct));
-                foreach (var message in mine)
+                for (int i = 0; i < mine.Count; i++)
                 {
-                    state.Output.Add(message.Id);
-                    if (message.Timestamp > state.Newest)
+                    state.Output.Add(mine[i].Id);
+                    if (mine[i].Timestamp > state.Newest)
                     {
-                        state.Newest = message.Timestamp;
+                        state.Newest = mine[i].Timestamp;
                     }
-                    WriteObject(InboxMessage.FromMessage(message, context));
+                    try
+                    {
+                        WriteObject(InboxMessage.FromMessage(mine[i], context));
+                    }
+                    catch (Exception ex) when (i == mine.Count - 1 && IsStopUpstream(ex))
+                    {
+                        MarkWhenStopped(connection, threadId, state);
+                        throw;
+                    }
                 }
             }
         }
