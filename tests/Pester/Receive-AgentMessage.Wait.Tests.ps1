@@ -112,6 +112,19 @@ Describe 'Receive-AgentMessage -Wait against the <Kind> server' -ForEach $target
         $again.Count + $handled.Count | Should -Be 3
     }
 
+    It 'leaves the thread unread when the handler throws on a message that came in while the thread was handled' {
+        $first = Send-AgentMessage -Connection $alice -To $bobId -Payload 'first'
+        {
+            Receive-AgentMessage -Connection $bob -Wait -PollIntervalSec 0.2 | ForEach-Object {
+                if ($_.Payload -eq 'first') {
+                    Send-AgentMessage -Connection $alice -To $bobId -ThreadId $first.ThreadId -Payload 'meanwhile' | Out-Null
+                }
+                else { throw 'the handler failed' }
+            }
+        } | Should -Throw '*the handler failed*'
+        @(Receive-AgentMessage -Connection $bob).Payload | Should -Be @('first', 'meanwhile')
+    }
+
     It 'outputs a message once although -From leaves its thread unread, and goes on with other threads' {
         $mixed = Send-AgentMessage -Connection $alice -To $bobId -Cc $carolId -Payload 'from alice'
         Send-AgentMessage -Connection $carol -To $bobId -ThreadId $mixed.ThreadId -Payload 'from carol' | Out-Null

@@ -25,6 +25,9 @@ namespace AgentMailbox.PowerShell.Commands
         /// <summary>How many times a thread is read back for messages that came while its batch was being handled.</summary>
         private const int MaxCatchUpRounds = 3;
 
+        /// <summary>The last failure that came back from the rest of the pipeline, which is never reported as this cmdlet's own.</summary>
+        private Exception? _downstreamFailure;
+
         #region Parameters
 
         /// <summary>Only messages from this agent; threads holding unread messages from others stay unread.</summary>
@@ -82,7 +85,7 @@ namespace AgentMailbox.PowerShell.Commands
                         {
                             state.Newest = message.Timestamp;
                         }
-                        WriteObject(message);
+                        Emit(message);
                     }
                     else
                     {
@@ -90,7 +93,7 @@ namespace AgentMailbox.PowerShell.Commands
                     }
                 }
             }
-            catch (Exception ex) when (IsReportable(ex))
+            catch (Exception ex) when (IsOwnFailure(ex))
             {
                 WriteFailure(ex, ErrorIds.ReceiveFailed, connection.AgentId);
                 return;
@@ -116,7 +119,7 @@ namespace AgentMailbox.PowerShell.Commands
                 {
                     MarkAndRecover(connection, threadId, state);
                 }
-                catch (Exception ex) when (IsReportable(ex))
+                catch (Exception ex) when (IsOwnFailure(ex))
                 {
                     WriteFailure(ex, ErrorIds.MarkReadFailed, threadId);
                 }
@@ -148,7 +151,7 @@ namespace AgentMailbox.PowerShell.Commands
             var context = Await(ct => connection.Client.SyncThreadAsync(threadId, me, null, ct));
             foreach (var message in missed)
             {
-                WriteObject(InboxMessage.FromMessage(message, context));
+                Emit(InboxMessage.FromMessage(message, context));
             }
         }
 
@@ -240,7 +243,7 @@ namespace AgentMailbox.PowerShell.Commands
             {
                 try
                 {
-                    WriteObject(fresh[i]);
+                    Emit(fresh[i]);
                 }
                 catch (Exception ex) when (i == fresh.Count - 1 && IsStopUpstream(ex))
                 {
@@ -250,27 +253,27 @@ namespace AgentMailbox.PowerShell.Commands
                 }
             }
 
-            if (!state.LeftBehind)
-            {
-                CatchUp(connection, threadId, state);
-            }
-            if (state.LeftBehind)
-            {
-                WriteVerbose($"Thread {threadId} keeps unread messages that -From left behind; it stays unread.");
-                stillHeld.UnionWith(state.Output);
-                return fresh.Count > 0;
-            }
-            if (!ShouldProcess($"thread {threadId}", $"Mark read for {connection.AgentId}"))
-            {
-                stillHeld.UnionWith(state.Output);
-                return fresh.Count > 0;
-            }
             try
             {
+                if (!state.LeftBehind)
+                {
+                    CatchUp(connection, threadId, state);
+                }
+                if (state.LeftBehind)
+                {
+                    WriteVerbose($"Thread {threadId} keeps unread messages that -From left behind; it stays unread.");
+                    stillHeld.UnionWith(state.Output);
+                    return fresh.Count > 0;
+                }
+                if (!ShouldProcess($"thread {threadId}", $"Mark read for {connection.AgentId}"))
+                {
+                    stillHeld.UnionWith(state.Output);
+                    return fresh.Count > 0;
+                }
                 MarkAndRecover(connection, threadId, state);
                 markPending.Remove(threadId);
             }
-            catch (Exception ex) when (IsReportable(ex))
+            catch (Exception ex) when (IsOwnFailure(ex))
             {
                 // Its messages went through; it is marked on a later poll, without outputting them again.
                 WriteFailure(ex, ErrorIds.MarkReadFailed, threadId);
@@ -309,7 +312,7 @@ namespace AgentMailbox.PowerShell.Commands
                     }
                     try
                     {
-                        WriteObject(InboxMessage.FromMessage(mine[i], context));
+                        Emit(InboxMessage.FromMessage(mine[i], context));
                     }
                     catch (Exception ex) when (i == mine.Count - 1 && IsStopUpstream(ex))
                     {
@@ -346,6 +349,26 @@ namespace AgentMailbox.PowerShell.Commands
                 WriteFailure(ex, ErrorIds.MarkReadFailed, threadId);
             }
         }
+
+        /// <summary>
+        /// Writes a message down the pipeline. A failure that comes back (a handler's terminating error, Ctrl+C,
+        /// Select-Object having enough) is remembered, so that no catch here mistakes it for a failed request.
+        /// </summary>
+        private void Emit(InboxMessage message)
+        {
+            try
+            {
+                WriteObject(message);
+            }
+            catch (Exception ex)
+            {
+                _downstreamFailure = ex;
+                throw;
+            }
+        }
+
+        /// <summary>A failure of this cmdlet's own requests, reported per thread; never one from the rest of the pipeline.</summary>
+        private bool IsOwnFailure(Exception ex) => IsReportable(ex) && !ReferenceEquals(ex, _downstreamFailure);
 
         /// <summary>Sleeps on the stop token's wait handle, so Ctrl+C ends the pause at once.</summary>
         private void Sleep(TimeSpan pause)
