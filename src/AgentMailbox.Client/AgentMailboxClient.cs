@@ -277,7 +277,9 @@ namespace AgentMailbox
             RequireText(threadId, nameof(threadId));
             var envelope = await ExecuteAsync<ContextEnvelope>(HttpMethod.Get, $"/threads/{UriEscaper.Escape(threadId)}/sync",
                 AsQuery(asAgentId, recent), null, idempotent: true, cancellationToken).ConfigureAwait(false);
-            return envelope.Context ?? throw new JsonException("The answer has no 'context'.");
+            var context = envelope.Context ?? throw new JsonException("The answer has no 'context'.");
+            context.ThreadId = threadId;
+            return context;
         }
 
         /// <summary><c>GET /threads/:id/participants?as=</c>: who takes part, with roles, by join time.</summary>
@@ -286,7 +288,12 @@ namespace AgentMailbox
             RequireText(threadId, nameof(threadId));
             var envelope = await ExecuteAsync<ParticipantsEnvelope>(HttpMethod.Get, $"/threads/{UriEscaper.Escape(threadId)}/participants",
                 AsQuery(asAgentId, null), null, idempotent: true, cancellationToken).ConfigureAwait(false);
-            return envelope.Participants ?? Array.Empty<ThreadParticipant>();
+            var participants = envelope.Participants ?? Array.Empty<ThreadParticipant>();
+            foreach (var participant in participants)
+            {
+                participant.ThreadId = threadId;
+            }
+            return participants;
         }
 
         /// <summary><c>POST /mailbox/:id/read</c>: marks the thread read for the agent up to the server's clock.</summary>

@@ -156,7 +156,7 @@ Describe 'The fault matrix' -Tag 'Reliability' {
             switch ($Cmdlet) {
                 'Test-AgentMailbox' { $result.Output[0].Reachable | Should -BeTrue }
                 'Connect-AgentMailbox' { $result.Output[0].AgentId | Should -Be $ctx.NewAgent }
-                'Set-AgentThreadRead' { $result.Output | Should -Be $sent.ThreadId }
+                'Set-AgentThreadRead' { $result.Output.ThreadId | Should -Be $sent.ThreadId }
                 { $_ -in 'Get-AgentInbox', 'Receive-AgentMessage', 'Wait-AgentMessage' } {
                     $result.Output.Count | Should -Be 1
                     $result.Output[0].Payload.setup | Should -Be 1

@@ -100,7 +100,7 @@ Describe 'Get-AgentThreadContext, Get-AgentThreadParticipant and Set-AgentThread
         @(Get-AgentInbox -Connection $b).Count | Should -Be 1
         $msg | Set-AgentThreadRead -Connection $b | Should -BeNullOrEmpty
         @(Get-AgentInbox -Connection $b).Count | Should -Be 0
-        Set-AgentThreadRead -Connection $d -ThreadId $msg.ThreadId -PassThru | Should -Be $msg.ThreadId
+        Set-AgentThreadRead -Connection $d -ThreadId $msg.ThreadId -PassThru | ForEach-Object ThreadId | Should -Be $msg.ThreadId
     }
 
     It 'marks nothing under -WhatIf' {

@@ -14,7 +14,16 @@ namespace AgentMailbox
 
         /// <summary>The thread of the message; pipes into Invoke-AgentReplyAll and the thread cmdlets by property name.</summary>
         [JsonInclude, JsonPropertyName("threadId")]
-        public string ThreadId { get; internal set; } = "";
+        public string ThreadId
+        {
+            get => _threadId;
+            internal set
+            {
+                _threadId = value;
+                _context.ThreadId = value ?? "";
+            }
+        }
+        private string _threadId = "";
 
         [JsonInclude, JsonPropertyName("from")]
         public string From { get; internal set; } = "";
@@ -42,7 +51,18 @@ namespace AgentMailbox
 
         /// <summary>The thread's current context: the latest snapshot, the recent messages and a token estimate.</summary>
         [JsonInclude, JsonPropertyName("context")]
-        public ThreadContext Context { get => _context; internal set => _context = value ?? new ThreadContext(); }
+        public ThreadContext Context
+        {
+            get => _context;
+            internal set
+            {
+                _context = value ?? new ThreadContext();
+                if (!string.IsNullOrEmpty(_threadId))
+                {
+                    _context.ThreadId = _threadId;
+                }
+            }
+        }
         private ThreadContext _context = new ThreadContext();
 
         /// <summary>An inbox message for a stored message that was found outside the unread list (see Receive-AgentMessage).</summary>

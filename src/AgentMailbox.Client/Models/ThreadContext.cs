@@ -9,6 +9,10 @@ namespace AgentMailbox
         [JsonConstructor]
         internal ThreadContext() { }
 
+        /// <summary>The thread this context belongs to; pipes into the thread cmdlets by property name.</summary>
+        [JsonIgnore]
+        public string ThreadId { get; internal set; } = "";
+
         /// <summary>The context snapshot of the thread's latest message.</summary>
         [JsonInclude, JsonPropertyName("snapshot")]
         public object? Snapshot { get; internal set; }

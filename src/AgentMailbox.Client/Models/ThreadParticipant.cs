@@ -20,6 +20,10 @@ namespace AgentMailbox
         [JsonConstructor]
         internal ThreadParticipant() { }
 
+        /// <summary>The thread the agent takes part in; pipes into the thread cmdlets by property name.</summary>
+        [JsonIgnore]
+        public string ThreadId { get; internal set; } = "";
+
         [JsonInclude, JsonPropertyName("agentId")]
         public string AgentId { get; internal set; } = "";
 

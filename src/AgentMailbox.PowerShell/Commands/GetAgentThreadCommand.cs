@@ -15,8 +15,8 @@ namespace AgentMailbox.PowerShell.Commands
 
         #region Parameters
 
-        /// <summary>The threads to get; binds from the ThreadId property of piped messages and send results.</summary>
-        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        /// <summary>The threads to get: ids piped as strings, or the ThreadId property of piped messages and send results.</summary>
+        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(ThreadIdCompleter))]
         public string[]? ThreadId { get; set; }

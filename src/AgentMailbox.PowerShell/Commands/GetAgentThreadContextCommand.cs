@@ -11,11 +11,11 @@ namespace AgentMailbox.PowerShell.Commands
     {
         #region Parameters
 
-        /// <summary>The thread; binds from the ThreadId property of piped objects.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        /// <summary>The threads: ids piped as strings, or the ThreadId property of piped objects.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(ThreadIdCompleter))]
-        public string ThreadId { get; set; } = "";
+        public string[] ThreadId { get; set; } = Array.Empty<string>();
 
         /// <summary>How many recent messages to include, 1 to 50 (server default 10).</summary>
         [Parameter]
@@ -29,13 +29,16 @@ namespace AgentMailbox.PowerShell.Commands
         protected override void ProcessRecord()
         {
             var connection = CurrentConnection;
-            try
+            foreach (string id in ThreadId)
             {
-                WriteObject(Await(ct => connection.Client.SyncThreadAsync(ThreadId, connection.AgentId, Recent, ct)));
-            }
-            catch (Exception ex) when (IsReportable(ex))
-            {
-                WriteFailure(ex, ErrorIds.GetThreadContextFailed, ThreadId, ErrorIds.ThreadNotFound);
+                try
+                {
+                    WriteObject(Await(ct => connection.Client.SyncThreadAsync(id, connection.AgentId, Recent, ct)));
+                }
+                catch (Exception ex) when (IsReportable(ex))
+                {
+                    WriteFailure(ex, ErrorIds.GetThreadContextFailed, id, ErrorIds.ThreadNotFound);
+                }
             }
         }
 

@@ -10,11 +10,11 @@ namespace AgentMailbox.PowerShell.Commands
     {
         #region Parameters
 
-        /// <summary>The thread; binds from the ThreadId property of piped objects.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        /// <summary>The threads: ids piped as strings, or the ThreadId property of piped objects.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(ThreadIdCompleter))]
-        public string ThreadId { get; set; } = "";
+        public string[] ThreadId { get; set; } = Array.Empty<string>();
 
         #endregion
 
@@ -23,13 +23,16 @@ namespace AgentMailbox.PowerShell.Commands
         protected override void ProcessRecord()
         {
             var connection = CurrentConnection;
-            try
+            foreach (string id in ThreadId)
             {
-                WriteObject(Await(ct => connection.Client.GetParticipantsAsync(ThreadId, connection.AgentId, ct)), enumerateCollection: true);
-            }
-            catch (Exception ex) when (IsReportable(ex))
-            {
-                WriteFailure(ex, ErrorIds.GetParticipantsFailed, ThreadId, ErrorIds.ThreadNotFound);
+                try
+                {
+                    WriteObject(Await(ct => connection.Client.GetParticipantsAsync(id, connection.AgentId, ct)), enumerateCollection: true);
+                }
+                catch (Exception ex) when (IsReportable(ex))
+                {
+                    WriteFailure(ex, ErrorIds.GetParticipantsFailed, id, ErrorIds.ThreadNotFound);
+                }
             }
         }
 

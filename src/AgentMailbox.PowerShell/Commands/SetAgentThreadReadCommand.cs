@@ -8,18 +8,18 @@ namespace AgentMailbox.PowerShell.Commands
     /// arrived after they were last listed: Receive-AgentMessage is the lossless way to consume.
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "AgentThreadRead", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
-    [OutputType(typeof(string))]
+    [OutputType(typeof(ThreadReadResult))]
     public sealed class SetAgentThreadReadCommand : AgentMailboxRequestCmdlet
     {
         #region Parameters
 
-        /// <summary>The thread; binds from the ThreadId property of piped objects.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        /// <summary>The threads: ids piped as strings, or the ThreadId property of piped objects.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(ThreadIdCompleter))]
-        public string ThreadId { get; set; } = "";
+        public string[] ThreadId { get; set; } = Array.Empty<string>();
 
-        /// <summary>Outputs the thread id once it is marked.</summary>
+        /// <summary>Outputs a ThreadReadResult (ThreadId, AgentId) for each thread once it is marked.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
@@ -30,25 +30,28 @@ namespace AgentMailbox.PowerShell.Commands
         protected override void ProcessRecord()
         {
             var connection = CurrentConnection;
-            if (!ShouldProcess($"thread {ThreadId}", $"Mark read for {connection.AgentId}"))
+            foreach (string id in ThreadId)
             {
-                return;
-            }
-            try
-            {
-                Await(async ct =>
+                if (!ShouldProcess($"thread {id}", $"Mark read for {connection.AgentId}"))
                 {
-                    await connection.Client.MarkReadAsync(connection.AgentId, ThreadId, ct).ConfigureAwait(false);
-                    return true;
-                });
-                if (PassThru)
-                {
-                    WriteObject(ThreadId);
+                    continue;
                 }
-            }
-            catch (Exception ex) when (IsReportable(ex))
-            {
-                WriteFailure(ex, ErrorIds.MarkReadFailed, ThreadId);
+                try
+                {
+                    Await(async ct =>
+                    {
+                        await connection.Client.MarkReadAsync(connection.AgentId, id, ct).ConfigureAwait(false);
+                        return true;
+                    });
+                    if (PassThru)
+                    {
+                        WriteObject(new ThreadReadResult(id, connection.AgentId));
+                    }
+                }
+                catch (Exception ex) when (IsReportable(ex))
+                {
+                    WriteFailure(ex, ErrorIds.MarkReadFailed, id);
+                }
             }
         }
 

@@ -14,7 +14,6 @@ namespace AgentMailbox.PowerShell.Commands
     [OutputType(typeof(InboxMessage))]
     public sealed class WaitAgentMessageCommand : AgentMailboxConnectedCmdlet
     {
-        private static readonly TimeSpan FirstInterval = TimeSpan.FromMilliseconds(200);
         private readonly Stopwatch _watch = new Stopwatch();
 
         #region Parameters
@@ -57,7 +56,8 @@ namespace AgentMailbox.PowerShell.Commands
             watch.Restart();
             var deadline = TimeoutSec == 0 ? TimeSpan.MaxValue : TimeSpan.FromSeconds(TimeoutSec);
             var maxInterval = TimeSpan.FromSeconds(PollIntervalSec);
-            var interval = FirstInterval < maxInterval ? FirstInterval : maxInterval;
+            var backoff = new PollBackoff(maxInterval);
+            var interval = backoff.Interval;
             var progress = new ProgressRecord(1, "Waiting for an AgentMailbox message", DescribeFilter(connection)) { RecordType = ProgressRecordType.Processing };
             int polls = 0;
             try
@@ -120,7 +120,7 @@ namespace AgentMailbox.PowerShell.Commands
                     {
                         throw new PipelineStoppedException();
                     }
-                    interval = TimeSpan.FromTicks(Math.Min((long)(interval.Ticks * 1.5), maxInterval.Ticks));
+                    interval = backoff.Grow();
                 }
             }
             finally
