@@ -24,7 +24,7 @@ function Set-TestNode([Parameter(Mandatory)] $Connection, [string] $Id, [string]
 }
 
 function Remove-TestNode([Parameter(Mandatory)] $Connection, [string] $Id) {
-    Wait-Task (Get-TestClient $Connection).RemoveGraphNodeAsync($Connection.AgentId, $Id, [Threading.CancellationToken]::None)
+    $null = Wait-Task (Get-TestClient $Connection).RemoveGraphNodeAsync($Connection.AgentId, $Id, [Threading.CancellationToken]::None)
 }
 
 function Set-TestEdge([Parameter(Mandatory)] $Connection, [string] $SourceId, [string] $TargetId, [string] $Type = 'imports') {
@@ -38,7 +38,7 @@ function Set-TestEntry([Parameter(Mandatory)] $Connection, [string] $Key, [strin
 }
 
 function Remove-TestEntry([Parameter(Mandatory)] $Connection, [string] $Key) {
-    Wait-Task (Get-TestClient $Connection).RemoveIndexEntryAsync($Connection.AgentId, $Key, [Threading.CancellationToken]::None)
+    $null = Wait-Task (Get-TestClient $Connection).RemoveIndexEntryAsync($Connection.AgentId, $Key, [Threading.CancellationToken]::None)
 }
 
 function Get-TestEntry([Parameter(Mandatory)] $Connection, [string] $Key) {
