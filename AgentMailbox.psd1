@@ -24,6 +24,12 @@
         'Get-AgentThreadContext'
         'Get-AgentThreadParticipant'
         'Set-AgentThreadRead'
+        'Checkpoint-AgentContext'
+        'Get-AgentContextCheckpoint'
+        'Compare-AgentContextCheckpoint'
+        'Restore-AgentContextCheckpoint'
+        'Remove-AgentContextCheckpoint'
+        'Merge-AgentContextBranch'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -25,5 +25,14 @@ namespace AgentMailbox.PowerShell
         internal const string ReceiveFailed = nameof(ReceiveFailed);
         internal const string WaitFailed = nameof(WaitFailed);
         internal const string WaitTimedOut = nameof(WaitTimedOut);
+        internal const string CheckpointFailed = nameof(CheckpointFailed);
+        internal const string CheckpointNotFound = nameof(CheckpointNotFound);
+        internal const string GetCheckpointFailed = nameof(GetCheckpointFailed);
+        internal const string CompareCheckpointFailed = nameof(CompareCheckpointFailed);
+        internal const string RestoreCheckpointFailed = nameof(RestoreCheckpointFailed);
+        internal const string RemoveCheckpointFailed = nameof(RemoveCheckpointFailed);
+        internal const string CheckpointHasChildren = nameof(CheckpointHasChildren);
+        internal const string MergeBranchFailed = nameof(MergeBranchFailed);
+        internal const string ContextBranchNotFound = nameof(ContextBranchNotFound);
     }
 }
