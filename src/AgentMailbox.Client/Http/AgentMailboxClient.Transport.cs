@@ -125,8 +125,10 @@ namespace AgentMailbox
         }
 
         /// <summary>The sentence every failure of a send that may have reached the server carries; empty for other requests.</summary>
-        private static string MayHaveStored(bool idempotent)
-            => idempotent ? "" : " The server may have stored the message; check the thread before sending it again.";
+        private static string MayHaveStored(bool idempotent) => idempotent ? "" : MayHaveStoredSentence;
+
+        /// <summary>The sentence itself, for callers that word it for what they sent (a checkpoint, say).</summary>
+        internal const string MayHaveStoredSentence = " The server may have stored the message; check the thread before sending it again.";
 
         /// <summary>Failures of reading an answer's body: the connection, the timeout, or JSON that does not parse.</summary>
         private static bool IsBodyFailure(Exception ex)

@@ -10,9 +10,6 @@ namespace AgentMailbox.PowerShell.Commands
     /// </summary>
     public abstract class AgentContextCheckpointCmdlet : AgentMailboxRequestCmdlet
     {
-        /// <summary>What the client appends to a failure of a request it will not repeat (see the transport).</summary>
-        private const string MayHaveStoredMessage = " The server may have stored the message; check the thread before sending it again.";
-
         private static readonly Regex ServerNamedCommit = new Regex("^commit (?<id>.+) not found$", RegexOptions.Singleline);
         private static readonly Regex ServerNamedBranch = new Regex("^branch '(?<branch>.*)' has no commits$", RegexOptions.Singleline);
 
@@ -33,9 +30,9 @@ namespace AgentMailbox.PowerShell.Commands
             {
                 action = "Get-AgentContextCheckpoint lists the agent's checkpoints, newest first.";
             }
-            else if (message.Contains(MayHaveStoredMessage))
+            else if (message.Contains(AgentMailboxClient.MayHaveStoredSentence))
             {
-                message = message.Replace(MayHaveStoredMessage,
+                message = message.Replace(AgentMailboxClient.MayHaveStoredSentence,
                     " The server may have made the checkpoint; check the log (Get-AgentContextCheckpoint -First 1) before trying again.");
                 action = "Run Get-AgentContextCheckpoint -First 1 to see whether the checkpoint was made before trying again.";
             }
