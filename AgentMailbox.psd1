@@ -24,6 +24,11 @@
         'Get-AgentThreadContext'
         'Get-AgentThreadParticipant'
         'Set-AgentThreadRead'
+        'Set-AgentIndexEntry'
+        'Get-AgentIndexEntry'
+        'Search-AgentIndex'
+        'Remove-AgentIndexEntry'
+        'Merge-AgentIndexEntry'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

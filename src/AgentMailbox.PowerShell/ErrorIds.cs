@@ -25,5 +25,15 @@ namespace AgentMailbox.PowerShell
         internal const string ReceiveFailed = nameof(ReceiveFailed);
         internal const string WaitFailed = nameof(WaitFailed);
         internal const string WaitTimedOut = nameof(WaitTimedOut);
+        internal const string SetIndexEntryFailed = nameof(SetIndexEntryFailed);
+        internal const string InvalidIndexEntryInput = nameof(InvalidIndexEntryInput);
+        internal const string IndexEntryNotFound = nameof(IndexEntryNotFound);
+        internal const string GetIndexEntryFailed = nameof(GetIndexEntryFailed);
+        internal const string SearchIndexFailed = nameof(SearchIndexFailed);
+        internal const string RemoveIndexEntryFailed = nameof(RemoveIndexEntryFailed);
+        internal const string MergeIndexEntryFailed = nameof(MergeIndexEntryFailed);
+        internal const string InvalidRollupKeys = nameof(InvalidRollupKeys);
+        internal const string IndexBaselineUnavailable = nameof(IndexBaselineUnavailable);
+        internal const string ParentRollupFailed = nameof(ParentRollupFailed);
     }
 }
