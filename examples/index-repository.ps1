@@ -60,8 +60,9 @@ function Get-FirstDocLine([System.IO.FileInfo] $File) {
             continue
         }
         if ($text -match '^(#!|#region|#endregion|#requires|<#|#>|\.[A-Z]+$)') { continue }
-        if ($text -match '^(///?|#|--|;|\*|/\*\*?)\s*(<summary>)?\s*(?<doc>[^<*].*?)\s*(\*/)?$' -and $Matches.doc.Trim()) {
-            return $Matches.doc.Trim()
+        if ($text -match '^(///?|#|--|;|\*|/\*\*?)\s*(?<doc>.*?)\s*(\*/)?$') {
+            $doc = ($Matches.doc -replace '<[^>]+>', '').Trim()    # XML doc tags such as <summary>
+            if ($doc) { return $doc }
         }
     }
     $null
