@@ -30,6 +30,11 @@
         'Restore-AgentContextCheckpoint'
         'Remove-AgentContextCheckpoint'
         'Merge-AgentContextBranch'
+        'Set-AgentIndexEntry'
+        'Get-AgentIndexEntry'
+        'Search-AgentIndex'
+        'Remove-AgentIndexEntry'
+        'Merge-AgentIndexEntry'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

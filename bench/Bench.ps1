@@ -14,6 +14,7 @@
     W3  one inbox read of 2000 unread messages over 50 threads: time to the first object, total, peak memory
     W4  100 reply-alls on one thread
     Import-Module over a bare pwsh -NoProfile start, and the JSON <-> PSObject converter alone (BenchmarkDotNet).
+    Index: a full index and incremental re-indexes of a 2,000-file tree (bench/IndexBench.ps1; -SkipIndex skips it).
 
     The machine is shared and noisy: read the ratios, measured in the same run, rather than the absolute times.
 
@@ -46,6 +47,7 @@ param(
 
     [switch] $SkipConverter,
     [switch] $SkipImport,
+    [switch] $SkipIndex,
 
     # Where the results go (Markdown and JSON); out/bench by default.
     [string] $OutputDirectory
@@ -452,5 +454,10 @@ Remove-Item -Recurse -Force $script:workDir -ErrorAction SilentlyContinue
 Write-Host ''
 Write-Host $report
 Write-Host "Results: $(Join-Path $OutputDirectory 'results.md')"
+
+# The index workload (bench/IndexBench.ps1): a full index and incremental re-indexes of a 2,000-file tree.
+if (-not $SkipIndex) {
+    & (Join-Path $bench 'IndexBench.ps1') -Server $Server -Runs ([Math]::Min($Runs, 3)) -Directories ([Math]::Max(1, [int](20 * $Scale))) | Out-Null
+}
 
 #endregion

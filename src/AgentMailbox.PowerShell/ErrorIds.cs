@@ -34,5 +34,15 @@ namespace AgentMailbox.PowerShell
         internal const string CheckpointHasChildren = nameof(CheckpointHasChildren);
         internal const string MergeBranchFailed = nameof(MergeBranchFailed);
         internal const string ContextBranchNotFound = nameof(ContextBranchNotFound);
+        internal const string SetIndexEntryFailed = nameof(SetIndexEntryFailed);
+        internal const string InvalidIndexEntryInput = nameof(InvalidIndexEntryInput);
+        internal const string IndexEntryNotFound = nameof(IndexEntryNotFound);
+        internal const string GetIndexEntryFailed = nameof(GetIndexEntryFailed);
+        internal const string SearchIndexFailed = nameof(SearchIndexFailed);
+        internal const string RemoveIndexEntryFailed = nameof(RemoveIndexEntryFailed);
+        internal const string MergeIndexEntryFailed = nameof(MergeIndexEntryFailed);
+        internal const string InvalidRollupKeys = nameof(InvalidRollupKeys);
+        internal const string IndexBaselineUnavailable = nameof(IndexBaselineUnavailable);
+        internal const string ParentRollupFailed = nameof(ParentRollupFailed);
     }
 }

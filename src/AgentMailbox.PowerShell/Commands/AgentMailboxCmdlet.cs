@@ -185,7 +185,7 @@ namespace AgentMailbox.PowerShell.Commands
                 : "Check that the server is running and reachable (Test-AgentMailbox).",
             AgentMailboxAuthenticationException _ => "Check the API key (Connect-AgentMailbox -ApiKey, or AGENTSMCP_API_KEY).",
             AgentMailboxRateLimitException r => r.RetryAfter is null ? "Wait, then retry." : $"Retry after {r.RetryAfter.Value.TotalSeconds:0} s.",
-            AgentMailboxNotFoundException _ => "Check the thread id (Get-AgentThread lists the threads of the mailbox).",
+            AgentMailboxNotFoundException _ => "Check the id or key: Get-AgentThread lists threads, Search-AgentIndex index entries, Get-AgentContextCheckpoint checkpoints; an agent must be registered (Connect-AgentMailbox).",
             _ => null,
         };
 
