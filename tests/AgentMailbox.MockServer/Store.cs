@@ -10,7 +10,7 @@ namespace AgentMailbox.MockServer;
 /// unread counters, the mark-read cursor, bcc stripping, context assembly and handoff packets.
 /// All state sits behind one lock.
 /// </summary>
-internal sealed class Store
+internal sealed partial class Store
 {
     private const int CompressionThreshold = 20;
     private const int DefaultMaxContextBytes = 16000;
@@ -41,6 +41,7 @@ internal sealed class Store
             _messageCount = 0;
             _beforeReadHook = null;
             _lastHookOutcome = null;
+            ResetContext();
         }
     }
 

@@ -51,6 +51,7 @@ internal sealed partial class ExpressApp
             Route("GET", "/threads/:threadId", GetThread),
             Route("GET", "/threads/:threadId/sync", SyncThread),
             Route("GET", "/threads/:threadId/participants", GetParticipants),
+            .. ContextRoutes(),
         ];
     }
 
@@ -274,8 +275,11 @@ internal sealed partial class ExpressApp
     {
         parameters = [];
         undecodable = null;
-        string path = rawPath.Length > 1 && rawPath[^1] == '/' ? rawPath[..^1] : rawPath;
-        string[] segments = path.Split('/');
+        // A final ":name*" segment is Express's ":name(*)": the rest of the path, slashes and a
+        // trailing slash included, possibly empty.
+        bool rest = pattern[^1].EndsWith('*');
+        string path = !rest && rawPath.Length > 1 && rawPath[^1] == '/' ? rawPath[..^1] : rawPath;
+        string[] segments = rest ? path.Split('/', pattern.Length) : path.Split('/');
         if (segments.Length != pattern.Length)
         {
             return RouteMatch.NoMatch;
@@ -286,7 +290,7 @@ internal sealed partial class ExpressApp
         {
             if (pattern[i].StartsWith(':'))
             {
-                if (segments[i].Length == 0)
+                if (segments[i].Length == 0 && !(rest && i == pattern.Length - 1))
                 {
                     return RouteMatch.NoMatch;
                 }
