@@ -25,5 +25,16 @@ namespace AgentMailbox.PowerShell
         internal const string ReceiveFailed = nameof(ReceiveFailed);
         internal const string WaitFailed = nameof(WaitFailed);
         internal const string WaitTimedOut = nameof(WaitTimedOut);
+        internal const string SetGraphNodeFailed = nameof(SetGraphNodeFailed);
+        internal const string SetGraphEdgeFailed = nameof(SetGraphEdgeFailed);
+        internal const string SearchGraphFailed = nameof(SearchGraphFailed);
+        internal const string RemoveGraphNodeFailed = nameof(RemoveGraphNodeFailed);
+        internal const string RemoveGraphEdgeFailed = nameof(RemoveGraphEdgeFailed);
+        internal const string InvalidGraphInput = nameof(InvalidGraphInput);
+        internal const string InvalidMetadata = nameof(InvalidMetadata);
+        internal const string MetadataScriptFailed = nameof(MetadataScriptFailed);
+        internal const string GetAgentCardFailed = nameof(GetAgentCardFailed);
+        internal const string AgentNotFound = nameof(AgentNotFound);
+        internal const string MissingServer = nameof(MissingServer);
     }
 }
