@@ -24,6 +24,12 @@
         'Get-AgentThreadContext'
         'Get-AgentThreadParticipant'
         'Set-AgentThreadRead'
+        'Set-AgentGraphNode'
+        'Set-AgentGraphEdge'
+        'Search-AgentGraph'
+        'Remove-AgentGraphNode'
+        'Remove-AgentGraphEdge'
+        'Get-AgentCard'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
