@@ -310,6 +310,19 @@ Describe 'Search-AgentGraph' {
         Remove-AgentGraphNode -Connection $other "foreign-$($other.AgentId)"
     }
 
+    It 'shows nodes and edges in table views' {
+        Get-FormatData AgentMailbox.GraphNode, AgentMailbox.GraphEdge | ForEach-Object {
+            $_.FormatViewDefinition.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] } | Should -Not -BeNullOrEmpty
+        }
+        $result = Search-AgentGraph -Connection $me chainhead -Depth 1
+        $nodes = $result.Nodes | Out-String -Width 200
+        $nodes | Should -Match 'Id\s+Type\s+Name\s+UpdatedAt\s+Description'
+        $nodes | Should -Match 'h0\s+task\s+chainhead\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
+        $edges = $result.Edges | Out-String -Width 200
+        $edges | Should -Match 'Edge\s+Weight'
+        $edges | Should -Match 'h0 -next-> h1\s+1'
+    }
+
     It 'shows the nodes and the edges as source -type-> target in its default view' {
         $text = Search-AgentGraph -Connection $me chainhead -Depth 1 | Out-String -Width 200
         $text | Should -Match 'Query\s*:\s*chainhead'
