@@ -260,6 +260,46 @@ BeforeDiscovery {
     Step 'log: the failed keepLast commits were stored anyway' GET "$a/git/log?limit=100" $null 200
     Step 'log of main' GET "$a/git/log?branch=main" $null 200
 
+    # ---- JavaScript values the server binds into SQLite as they are
+    $u = '/mailbox/uni'
+    Step 'register uni' POST '/agents/register' '{"agentId":"uni"}' 201
+    Step 'uni node z' POST "$u/graph/nodes" '{"id":"z","type":"file","name":"hub"}' 200
+    Step 'uni node Ａ (U+FF21)' POST "$u/graph/nodes" '{"id":"\uff21","type":"file","name":"fullwidth"}' 200
+    Step 'uni node 😀 (U+1F600)' POST "$u/graph/nodes" '{"id":"😀","type":"file","name":"emoji"}' 200
+    Step 'uni node B' POST "$u/graph/nodes" '{"id":"B","type":"file","name":"leaf B, alpha,beta"}' 200
+    Step 'uni node a' POST "$u/graph/nodes" '{"id":"a","type":"file","name":"leaf a"}' 200
+    Step 'edge q1-z' POST "$u/graph/edges" '{"sourceId":"q1","targetId":"z","type":"t"}' 200
+    Step 'edge a-z' POST "$u/graph/edges" '{"sourceId":"a","targetId":"z","type":"t"}' 200
+    Step 'edge z-😀' POST "$u/graph/edges" '{"sourceId":"z","targetId":"😀","type":"t"}' 200
+    Step 'edge z-Ａ' POST "$u/graph/edges" '{"sourceId":"z","targetId":"\uff21","type":"t"}' 200
+    Step 'edge B-z' POST "$u/graph/edges" '{"sourceId":"B","targetId":"z","type":"t"}' 200
+    Step 'edge 5-z' POST "$u/graph/edges" '{"sourceId":"5","targetId":"z","type":"num"}' 200
+    Step 'walk order: outgoing edges by target, then incoming by insertion; ids in code point order' GET "$u/graph/query?q=hub&depth=1" $null 200
+    Step 'walk order decides what a small limit keeps' GET "$u/graph/query?q=hub&depth=1&limit=4" $null 200
+    Step 'query: a repeated q is joined with a comma' GET "$u/graph/query?q=alpha&q=beta&depth=1" $null 200
+    Step 'query: q[k]= is "[object Object]"' GET "$u/graph/query?q[k]=hub" $null 200
+    Step 'edge delete: a boolean cannot be bound, 500' DELETE "$u/graph/edges" '{"sourceId":true,"targetId":"z","type":"num"}' 500
+    Step 'edge delete: an object cannot be bound, 500' DELETE "$u/graph/edges" '{"sourceId":{"k":1},"targetId":"z","type":"num"}' 500
+    Step 'edge delete: the number 5 binds as 5.0 and matches nothing' DELETE "$u/graph/edges" '{"sourceId":5,"targetId":"z","type":"num"}' 200
+    Step 'the edge from "5" is still there' GET "$u/graph/query?q=hub&depth=1" $null 200
+    Step 'edge delete: a one-element array binds its element' DELETE "$u/graph/edges" '{"sourceId":["5"],"targetId":"z","type":"num"}' 200
+    Step 'the edge from "5" is gone' GET "$u/graph/query?q=hub&depth=1" $null 200
+    Step 'index Ａ' POST "$u/index" '{"key":"\uff21","category":"file","summary":"fw"}' 200
+    Step 'index 😀' POST "$u/index" '{"key":"😀","category":"file","summary":"emoji"}' 200
+    Step 'search: q[k]= is "[object Object]"' GET "$u/index?q[k]=fw" $null 200
+    Step 'commit with a numeric branch: echoed as a number' POST "$u/git/commit" '{"message":"num","branch":5}' 201
+    Step 'the branch is stored as "5.0"' GET "$u/git/log?branch=5.0" $null 200
+    Step 'so branch 5 has no commits' GET "$u/git/log?branch=5" $null 200
+    Step 'commit with a boolean branch: 500' POST "$u/git/commit" '{"message":"m","branch":true}' 500
+    Step 'commit with an object branch: 500' POST "$u/git/commit" '{"message":"m","branch":{"k":1}}' 500
+    Step 'commit with an empty branch name' POST "$u/git/commit" '{"message":"m","branch":""}' 201
+    Step 'log: a repeated branch cannot be bound, 500' GET "$u/git/log?branch=a&branch=b" $null 500
+    Step 'diff: a repeated from cannot be bound, 500' GET "$u/git/diff?from=a&from=b" $null 500
+    Step 'merge: an empty fromBranch counts as missing' POST "$u/git/merge" '{"fromBranch":"","toBranch":"x","strategy":""}' 400
+    Step 'merge of branch "5.0" into itself, empty strategy: a union named ()' POST "$u/git/merge" '{"fromBranch":"5.0","toBranch":"5.0","strategy":""}' 201
+    Step 'merge with a numeric message: echoed as a number' POST "$u/git/merge" '{"fromBranch":"5.0","toBranch":"5.0","message":7}' 201
+    Step 'log of uni' GET "$u/git/log" $null 200
+
     $script:steps = $steps.ToArray()
 }
 
