@@ -28,10 +28,6 @@ namespace AgentMailbox.PowerShell.Commands
             var connection = CurrentConnection;
             foreach (string id in Id)
             {
-                if (string.IsNullOrEmpty(id))
-                {
-                    continue;
-                }
                 if (!ShouldProcess($"node {id} of {connection.AgentId} and its edges", "Remove graph node"))
                 {
                     continue;
