@@ -35,6 +35,12 @@
         'Search-AgentIndex'
         'Remove-AgentIndexEntry'
         'Merge-AgentIndexEntry'
+        'Set-AgentGraphNode'
+        'Set-AgentGraphEdge'
+        'Search-AgentGraph'
+        'Remove-AgentGraphNode'
+        'Remove-AgentGraphEdge'
+        'Get-AgentCard'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

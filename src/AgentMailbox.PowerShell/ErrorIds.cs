@@ -44,5 +44,16 @@ namespace AgentMailbox.PowerShell
         internal const string InvalidRollupKeys = nameof(InvalidRollupKeys);
         internal const string IndexBaselineUnavailable = nameof(IndexBaselineUnavailable);
         internal const string ParentRollupFailed = nameof(ParentRollupFailed);
+        internal const string SetGraphNodeFailed = nameof(SetGraphNodeFailed);
+        internal const string SetGraphEdgeFailed = nameof(SetGraphEdgeFailed);
+        internal const string SearchGraphFailed = nameof(SearchGraphFailed);
+        internal const string RemoveGraphNodeFailed = nameof(RemoveGraphNodeFailed);
+        internal const string RemoveGraphEdgeFailed = nameof(RemoveGraphEdgeFailed);
+        internal const string InvalidGraphInput = nameof(InvalidGraphInput);
+        internal const string InvalidMetadata = nameof(InvalidMetadata);
+        internal const string MetadataScriptFailed = nameof(MetadataScriptFailed);
+        internal const string GetAgentCardFailed = nameof(GetAgentCardFailed);
+        internal const string AgentNotFound = nameof(AgentNotFound);
+        internal const string MissingServer = nameof(MissingServer);
     }
 }

@@ -475,7 +475,7 @@ internal sealed partial class Store
 
     /// <summary><c>createCommit</c>. Its 413 loses its status on the way back from the server's
     /// database worker, so it arrives as a 500 with the same message.</summary>
-    public StoreResult CreateCommit(string agentId, string message, string branch, double? keepLast)
+    public StoreResult CreateCommit(string agentId, SqlArg message, SqlArg branch, double? keepLast)
     {
         lock (_gate)
         {
@@ -483,7 +483,7 @@ internal sealed partial class Store
         }
     }
 
-    private StoreResult CreateCommitLocked(string agentId, string message, string branch, double? keepLast)
+    private StoreResult CreateCommitLocked(string agentId, SqlArg message, SqlArg branchArg, double? keepLast)
     {
         string id = Guid.NewGuid().ToString();
         long createdAt = Now();
@@ -499,7 +499,18 @@ internal sealed partial class Store
         }
 
         string hash = SnapshotHash(snapshot);
+        if (branchArg.BindError is { } branchError)
+        {
+            return StoreResult.Internal(branchError);
+        }
+
+        string branch = branchArg.Text;
         CommitRow? parent = BranchHead(agentId, branch);
+        if (message.BindError is { } messageError)
+        {
+            return StoreResult.Internal(messageError);
+        }
+
         if (!_agents.ContainsKey(agentId))
         {
             return StoreResult.Internal("FOREIGN KEY constraint failed");
@@ -511,7 +522,7 @@ internal sealed partial class Store
             AgentId = agentId,
             ParentId = parent?.Id,
             Branch = branch,
-            Message = message,
+            Message = message.Text,
             Snapshot = snapshot,
             SnapshotJson = SnapshotJson(snapshot),
             SnapshotHash = hash,
@@ -553,9 +564,9 @@ internal sealed partial class Store
         b.Write(",\"parentId\":"u8);
         WriteNullableString(b, parent?.Id);
         b.Write(",\"branch\":"u8);
-        JsJsonWriter.WriteString(b, branch);
+        b.Write(branchArg.Json);
         b.Write(",\"message\":"u8);
-        JsJsonWriter.WriteString(b, message);
+        b.Write(message.Json);
         b.Write(",\"nodeCount\":"u8);
         JsJsonWriter.WriteNumber(b, snapshot.Nodes.Count);
         b.Write(",\"indexCount\":"u8);
@@ -659,7 +670,7 @@ internal sealed partial class Store
     /// <summary><c>mergeCommits</c>: ours is the head of <paramref name="toBranch"/>, theirs the head of
     /// <paramref name="fromBranch"/>; the result replaces the live graph and index, then is committed on
     /// <paramref name="toBranch"/>.</summary>
-    public StoreResult Merge(string agentId, string fromBranch, string toBranch, string strategy, string? message)
+    public StoreResult Merge(string agentId, string fromBranch, string toBranch, string strategy, SqlArg? message)
     {
         lock (_gate)
         {
@@ -677,7 +688,7 @@ internal sealed partial class Store
 
             Snapshot merged = MergeSnapshots(ours.Snapshot, theirs.Snapshot, strategy);
             ApplySnapshot(agentId, merged);
-            return CreateCommitLocked(agentId, message ?? $"Merge '{fromBranch}' into '{toBranch}' ({strategy})", toBranch, null);
+            return CreateCommitLocked(agentId, message ?? SqlArg.From($"Merge '{fromBranch}' into '{toBranch}' ({strategy})"), SqlArg.From(toBranch), null);
         }
     }
 
@@ -1126,6 +1137,38 @@ internal sealed partial class Store
                 _positions[key] = _values.Count;
                 _values.Add(value);
             }
+        }
+    }
+}
+
+/// <summary>
+/// A JavaScript value bound as a better-sqlite3 parameter: strings and numbers bind (a number is a
+/// REAL, so a TEXT column holds and matches it as "5.0"), booleans and objects fail, and an
+/// array is spread into its elements, so only a one-element array binds. <see cref="Json"/> is the
+/// value as the server echoes it back from its own variables.
+/// </summary>
+internal readonly record struct SqlArg(string Text, byte[] Json, string? BindError)
+{
+    public static SqlArg From(string s) => new(s, JsJsonWriter.Serialize(s), null);
+
+    public static SqlArg FromJs(object? value)
+    {
+        byte[] json = value is null or string or double or bool or JsArray or JsObject ? JsJsonWriter.Serialize(value) : [];
+        switch (value)
+        {
+            case string s:
+                return new SqlArg(s, json, null);
+            case double d:
+                // Numbers bind as REAL; a TEXT column stores 5 as "5.0".
+                return new SqlArg(d == Math.Floor(d) && Math.Abs(d) < 1e15 ? d.ToString("0", System.Globalization.CultureInfo.InvariantCulture) + ".0" : JsNumber.ToJsString(d), json, null);
+            case bool:
+                return new SqlArg(string.Empty, json, "SQLite3 can only bind numbers, strings, bigints, buffers, and null");
+            case JsArray { Count: 1 } a when a[0] is string or double:
+                return FromJs(a[0]) with { Json = json };
+            case JsArray { Count: > 1 }:
+                return new SqlArg(string.Empty, json, "Too many parameter values were provided");
+            default:
+                return new SqlArg(string.Empty, json, "Too few parameter values were provided");
         }
     }
 }
