@@ -300,6 +300,16 @@ BeforeDiscovery {
     Step 'merge with a numeric message: echoed as a number' POST "$u/git/merge" '{"fromBranch":"5.0","toBranch":"5.0","message":7}' 201
     Step 'log of uni' GET "$u/git/log" $null 200
 
+    # ---- metadata too deep for the server's database worker (the exact limit, about 3066 objects, varies by a level)
+    Step 'node with metadata nested 2900 objects deep' POST "$u/graph/nodes" ('{"id":"d2900","type":"file","name":"deep","metadata":' + ('{"d":' * 2900) + '1' + ('}' * 2900) + '}') 200
+    Step 'node with metadata nested 3300 objects deep: 500' POST "$u/graph/nodes" ('{"id":"d3300","type":"file","name":"refused","metadata":' + ('{"d":' * 3300) + '1' + ('}' * 3300) + '}') 500
+    Step 'index entry with metadata nested 3300 arrays deep: 500' POST "$u/index" ('{"key":"d3300","category":"file","summary":"deep","metadata":{"a":' + ('[' * 3300) + '1' + (']' * 3300) + '}}') 500
+    Step 'an ignored field may nest deeper' POST "$u/index" ('{"key":"d","category":"file","summary":"deep","extra":' + ('{"d":' * 3300) + '1' + ('}' * 3300) + '}') 200
+    # (Reads stay away from the 2900-deep node: the reference server never answers a read of metadata nested
+    # more than about 1930 deep, see the report of this suite's branch; the mock answers.)
+    Step 'nothing was stored for the refused node' GET "$u/graph/query?q=refused&depth=1" $null 200
+    Step 'nothing was stored for the refused entry' GET "$u/index/d3300" $null 404
+
     $script:steps = $steps.ToArray()
 }
 
@@ -312,7 +322,7 @@ BeforeAll {
         $options = [UriCreationOptions]::new()
         $options.DangerousDisablePathAndQueryCanonicalization = $true
         $uri = [Uri]::new($BaseUri + $path, [ref]$options)
-        $params = @{ Method = $Step.Method; Uri = $uri; SkipHttpErrorCheck = $true; UseBasicParsing = $true }
+        $params = @{ Method = $Step.Method; Uri = $uri; SkipHttpErrorCheck = $true; UseBasicParsing = $true; TimeoutSec = 30 }
         if ($null -ne $Step.Body) {
             $params.Body = [System.Text.Encoding]::UTF8.GetBytes($Step.Body)
             $params.ContentType = $Step.ContentType
