@@ -22,20 +22,24 @@ namespace AgentMailbox.PowerShell
         /// <summary>The reserved metadata property: SHA-256 (64 lowercase hex digits) of the entry's canonical content.</summary>
         internal const string FingerprintProperty = "agentMailboxFingerprint";
 
-        private static readonly JsonDocumentOptions DocumentOptions = new JsonDocumentOptions { MaxDepth = PSJsonValueConverter.MaxDepth + 8 };
-        private static readonly JsonWriterOptions WriterOptions = new JsonWriterOptions { SkipValidation = false };
+        // Properties, not fields, and no field of a System.Text.Json type: loading this type must not load that
+        // assembly, which Windows PowerShell finds only once the module's resolver is registered (Layout tests).
+        private static JsonDocumentOptions DocumentOptions => new JsonDocumentOptions { MaxDepth = PSJsonValueConverter.MaxDepth + 8 };
+
+        private static JsonWriterOptions WriterOptions => new JsonWriterOptions { SkipValidation = false };
 
         /// <summary>What one input becomes: the metadata to send (the user's plus the fingerprint), and the user's alone.</summary>
         internal sealed class Composed
         {
-            public Composed(JsonElement wire, object? user, string fingerprint)
+            public Composed(object wire, object? user, string fingerprint)
             {
                 Wire = wire;
                 User = user;
                 Fingerprint = fingerprint;
             }
 
-            public JsonElement Wire { get; }
+            /// <summary>The metadata to send, as a JSON element (boxed, see <see cref="DocumentOptions"/>).</summary>
+            public object Wire { get; }
             public object? User { get; }
             public string Fingerprint { get; }
         }

@@ -77,6 +77,20 @@ Describe 'Checkpoint-AgentContext' {
     }
 }
 
+Describe 'Get-AgentContextCheckpoint with entries written by Set-AgentIndexEntry' {
+    It 'shows the snapshot''s index metadata as it was given, without the module''s fingerprint' {
+        $c = New-TestConnection 'strip'
+        Set-AgentIndexEntry -Connection $c -Key 'src/b.ps1' -Category file -Summary 'b script' -Metadata @{ owner = 'ops'; lines = 3 }
+        $raw = (Get-AgentIndexEntry -Connection $c -Key 'src/b.ps1')
+        $checkpoint = Checkpoint-AgentContext -Connection $c -Message 'with b' | Get-AgentContextCheckpoint -Connection $c
+        $entry = $checkpoint.Snapshot.IndexEntries | Where-Object Key -eq 'src/b.ps1'
+        @($entry.Metadata.PSObject.Properties.Name | Sort-Object) | Should -Be @('lines', 'owner')
+        @($raw.Metadata.PSObject.Properties.Name | Sort-Object) | Should -Be @('lines', 'owner')
+        $direct = Invoke-RestMethod "$($server.Uri)/mailbox/$([Uri]::EscapeDataString($c.AgentId))/git/commits/$($checkpoint.Id)"
+        $direct.snapshot.indexEntries[0].metadata.PSObject.Properties.Name | Should -Contain 'agentMailboxFingerprint' -Because 'the server holds the fingerprint; only the output leaves it out'
+    }
+}
+
 Describe 'Get-AgentContextCheckpoint' {
     BeforeAll {
         $script:c = New-TestConnection

@@ -62,7 +62,13 @@ namespace AgentMailbox.PowerShell.Commands
             {
                 try
                 {
-                    WriteObject(Await(ct => connection.Client.GetCheckpointAsync(connection.AgentId, id, ct)));
+                    var checkpoint = Await(ct => connection.Client.GetCheckpointAsync(connection.AgentId, id, ct));
+                    // The snapshot's index entries show their metadata as it was given, like Get-AgentIndexEntry.
+                    foreach (var entry in checkpoint.Snapshot?.IndexEntries ?? Array.Empty<IndexEntry>())
+                    {
+                        IndexMetadata.Strip(entry);
+                    }
+                    WriteObject(checkpoint);
                 }
                 catch (Exception ex) when (IsReportable(ex))
                 {
