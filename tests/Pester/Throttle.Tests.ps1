@@ -55,12 +55,19 @@ Describe 'Send-AgentMessage -ThrottleLimit' {
     It 'keeps outputs in input order, each thread in input order, sends nothing twice and reports each failure once, at -ThrottleLimit <Limit>' -ForEach @(
         @{ Limit = 1 }, @{ Limit = 4 }, @{ Limit = 16 }, @{ Limit = 64 }
     ) {
-        $count = 400
+        $count = 500
         $run = [Guid]::NewGuid().ToString('N').Substring(0, 6)
-        # 24 participant sets (12 recipients, with and without a cc), so there are both parallel threads and long runs within one.
+        # Three threads addressed by id, and 24 participant sets (12 recipients, with and without a cc): parallel threads
+        # and long runs within one, of both kinds.
+        $known = @(0..2 | ForEach-Object { (Send-AgentMessage -To "known$_-$run" -Payload @{ init = $_ }).ThreadId })
+        Clear-MockRequest $server
         $inputs = foreach ($i in 0..($count - 1)) {
-            $row = @{ To = "r$($i % 12)-$run"; Payload = @{ seq = $i } }
-            if ($i % 5 -lt 2) { $row.Cc = "watch-$run" }
+            if ($i % 7 -eq 0) {
+                $row = @{ To = "known$($i % 3)-$run"; ThreadId = $known[$i % 3]; Payload = @{ seq = $i } }
+            } else {
+                $row = @{ To = "r$($i % 12)-$run"; Payload = @{ seq = $i } }
+                if ($i % 5 -lt 2) { $row.Cc = "watch-$run" }
+            }
             $row
         }
         # Faults spread over the run: delays, then 500s (not stored), then connections dropped after the handler stored the message.
@@ -78,10 +85,14 @@ Describe 'Send-AgentMessage -ThrottleLimit' {
         $stored = @{}
         $storedSeqs = [System.Collections.Generic.List[int]]::new()
         foreach ($thread in $threads) {
-            $seqs = @($thread.Messages | ForEach-Object { [int]$_.Payload.seq })
+            $sent = @($thread.Messages | Where-Object { $_.Payload.PSObject.Properties['seq'] })
+            $seqs = @($sent | ForEach-Object { [int]$_.Payload.seq })
             ($seqs -join ',') | Should -Be (($seqs | Sort-Object) -join ',') -Because "thread $($thread.Id) holds its messages in input order"
-            foreach ($m in $thread.Messages) { $stored[$m.Id] = [int]$m.Payload.seq; $storedSeqs.Add([int]$m.Payload.seq) }
+            foreach ($m in $sent) { $stored[$m.Id] = [int]$m.Payload.seq; $storedSeqs.Add([int]$m.Payload.seq) }
         }
+        @($threads | Where-Object Id -In $known | ForEach-Object { $_.Messages.Count - 1 } | Measure-Object -Sum).Sum |
+            Should -BeGreaterThan 50 -Because 'the messages sent by thread id are among them'
+        
         $storedSeqs.Count | Should -Be ([System.Collections.Generic.HashSet[int]]::new($storedSeqs)).Count -Because 'no message is stored twice'
 
         # One output per input, in input order: a result (its stored message's seq) or an error (its input's seq).
@@ -146,6 +157,17 @@ Describe 'Send-AgentMessage -ThrottleLimit' {
             ($payloads -join ',') | Should -Be (($payloads | Sort-Object) -join ',')
         }
         (Get-MaxOverlap $requests 145) | Should -BeGreaterThan 1 -Because 'the two threads run side by side'
+    }
+
+    It 'stops sending when a downstream Select-Object -First has what it wants' {
+        $results = @(1..40 | ForEach-Object { @{ To = "first$($_ % 4)"; Payload = @{ seq = $_ } } } | Send-AgentMessage -ThrottleLimit 4 | Select-Object -First 2)
+        $results.Count | Should -Be 2
+        Start-Sleep -Milliseconds 300
+        $seqs = @(Get-MockRequest $server '/messages/send' | ForEach-Object { [int]($_.body | ConvertFrom-Json).payload.seq })
+        $seqs.Count | Should -BeLessThan 40 -Because 'the rest of the input was never sent'
+        @($seqs | Sort-Object -Unique).Count | Should -Be $seqs.Count -Because 'nothing was sent twice'
+        Start-Sleep -Milliseconds 300
+        @(Get-MockRequest $server '/messages/send').Count | Should -Be $seqs.Count -Because 'nothing is sent after the pipeline ended'
     }
 
     It 'writes input errors in their place among the outputs' {
