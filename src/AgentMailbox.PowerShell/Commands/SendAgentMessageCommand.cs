@@ -223,7 +223,7 @@ namespace AgentMailbox.PowerShell.Commands
             };
         }
 
-        /// <summary>The properties that do not describe the message itself, in input order.</summary>
+        /// <summary>The properties of a piped row that describe the message itself; the others are its payload when it has no Payload.</summary>
         private static readonly string[] MessageProperties = { "To", "Cc", "Bcc", "ThreadId", "ReplyTo", "ContextSnapshot", "Payload" };
 
         /// <summary>A piped row's properties other than the message's own (To, Cc, …), as an object; null when it has none.</summary>
