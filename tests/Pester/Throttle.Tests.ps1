@@ -159,15 +159,41 @@ Describe 'Send-AgentMessage -ThrottleLimit' {
         (Get-MaxOverlap $requests 145) | Should -BeGreaterThan 1 -Because 'the two threads run side by side'
     }
 
+    It 'keeps the order of a thread that is addressed both by id and by its participants' {
+        $run = [Guid]::NewGuid().ToString('N').Substring(0, 6)
+        $thread = (Send-AgentMessage -To "both-$run" -Payload @{ init = 1 }).ThreadId
+        # Another thread by id, so that sends by id run beside each other.
+        $other = (Send-AgentMessage -To "else-$run" -Payload @{ init = 1 }).ThreadId
+        Clear-MockRequest $server
+        Add-MockFault $server -Path '/messages/send' -DelayMs 60 -Count 40 | Out-Null
+        $inputs = foreach ($i in 0..23) {
+            switch ($i % 3) {
+                0 { @{ To = "both-$run"; ThreadId = $thread; Payload = @{ seq = $i } } }
+                1 { @{ To = "both-$run"; Payload = @{ seq = $i } } }    # the same thread, picked by the server by its participants
+                2 { @{ To = "else-$run"; ThreadId = $other; Payload = @{ seq = $i } } }
+            }
+        }
+        $results = @($inputs | Send-AgentMessage -ThrottleLimit 8)
+        $results.Count | Should -Be 24
+        @($results | Where-Object ThreadId -EQ $thread).Count | Should -Be 16
+        $seqs = @((Get-AgentThread -ThreadId $thread).Messages | Where-Object { $_.Payload.PSObject.Properties['seq'] } | ForEach-Object { [int]$_.Payload.seq })
+        ($seqs -join ',') | Should -Be ((0..23 | Where-Object { $_ % 3 -ne 2 }) -join ',')
+        (Get-MaxOverlap @(Get-MockRequest $server '/messages/send') 55) | Should -BeGreaterThan 1 -Because 'the two threads still run side by side'
+    }
+
     It 'stops sending when a downstream Select-Object -First has what it wants' {
         $results = @(1..40 | ForEach-Object { @{ To = "first$($_ % 4)"; Payload = @{ seq = $_ } } } | Send-AgentMessage -ThrottleLimit 4 | Select-Object -First 2)
         $results.Count | Should -Be 2
         Start-Sleep -Milliseconds 300
-        $seqs = @(Get-MockRequest $server '/messages/send' | ForEach-Object { [int]($_.body | ConvertFrom-Json).payload.seq })
-        $seqs.Count | Should -BeLessThan 40 -Because 'the rest of the input was never sent'
+        # A send cancelled before its body arrived is in the log with no body (and was not stored).
+        $requests = @(Get-MockRequest $server '/messages/send')
+        $seqs = @($requests | Where-Object body | ForEach-Object { [int]($_.body | ConvertFrom-Json).payload.seq })
+        $requests.Count | Should -BeLessThan 40 -Because 'the rest of the input was never sent'
         @($seqs | Sort-Object -Unique).Count | Should -Be $seqs.Count -Because 'nothing was sent twice'
+        $stored = @(Get-AgentThread | ForEach-Object { $_.Messages } | ForEach-Object { [int]$_.Payload.seq })
+        @($stored | Sort-Object -Unique).Count | Should -Be $stored.Count -Because 'nothing was stored twice'
         Start-Sleep -Milliseconds 300
-        @(Get-MockRequest $server '/messages/send').Count | Should -Be $seqs.Count -Because 'nothing is sent after the pipeline ended'
+        @(Get-MockRequest $server '/messages/send').Count | Should -Be $requests.Count -Because 'nothing is sent after the pipeline ended'
     }
 
     It 'writes input errors in their place among the outputs' {

@@ -21,6 +21,13 @@ namespace AgentMailbox.PowerShell.Commands
         private bool _payloadOnCommandLine;
         private ThrottledRequests<SendResult>? _sends;
 
+        /// <summary>The thread each participant set's sends landed in, learned from their results (see <see cref="ThreadOrderKey"/>).</summary>
+        private readonly Dictionary<string, string> _threadOfParticipants = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        /// <summary>Sends queued and not yet written; and whether the last one queued went to a thread unknown beforehand.</summary>
+        private int _outstanding;
+        private bool _lastThreadUnknown;
+
         #region Parameters
 
         /// <summary>The recipient.</summary>
@@ -128,9 +135,31 @@ namespace AgentMailbox.PowerShell.Commands
                 return;
             }
             object? sendTarget = input ?? (object?)message.To;
-            sends.Submit(ThreadOrderKey(message), ct => connection.Client.SendAsync(message, ct),
-                result => WriteObject(result),
-                ex => WriteFailure(ex, ErrorIds.SendMessageFailed, sendTarget, ErrorIds.ThreadNotFound));
+            string? participants = message.ThreadId is null ? ParticipantsKey(message) : null;
+            string orderKey = ThreadOrderKey(message, participants, out bool threadUnknown);
+            if (threadUnknown != _lastThreadUnknown && _outstanding > 0)
+            {
+                // A send whose thread the server has yet to pick may land in a thread that sends in flight go to by id
+                // (or the other way round): neither starts beside the other.
+                sends.Drain();
+            }
+            _lastThreadUnknown = threadUnknown;
+            _outstanding++;
+            sends.Submit(orderKey, ct => connection.Client.SendAsync(message, ct),
+                result =>
+                {
+                    _outstanding--;
+                    if (participants is not null)
+                    {
+                        _threadOfParticipants[participants] = result.ThreadId;
+                    }
+                    WriteObject(result);
+                },
+                ex =>
+                {
+                    _outstanding--;
+                    WriteFailure(ex, ErrorIds.SendMessageFailed, sendTarget, ErrorIds.ThreadNotFound);
+                });
         }
 
         protected override void EndProcessing() => _sends?.Complete();
@@ -265,15 +294,29 @@ namespace AgentMailbox.PowerShell.Commands
             => Array.Exists(MessageProperties, p => string.Equals(p, name, StringComparison.OrdinalIgnoreCase));
 
         /// <summary>
-        /// The thread a message goes to, as far as it is known before sending: its ThreadId, else the visible participant
-        /// set {from, to, cc} by which the server picks the thread (protocol §1.3). Sends with the same key keep their order.
+        /// The order key of a send: its thread, as far as it is known before sending. That is its ThreadId, else the thread
+        /// that earlier sends with the same visible participant set {from, to, cc} landed in (the server picks the thread by
+        /// that set, protocol §1.3), else the set itself, with <paramref name="threadUnknown"/> true. Sends with the same
+        /// key keep their order.
         /// </summary>
-        private static string ThreadOrderKey(SendMessageRequest message)
+        private string ThreadOrderKey(SendMessageRequest message, string? participants, out bool threadUnknown)
         {
+            threadUnknown = false;
             if (message.ThreadId is not null)
             {
                 return "thread\n" + message.ThreadId;
             }
+            if (_threadOfParticipants.TryGetValue(participants!, out var thread))
+            {
+                return "thread\n" + thread;
+            }
+            threadUnknown = true;
+            return participants!;
+        }
+
+        /// <summary>The visible participant set {from, to, cc} of a send, sorted, as one key.</summary>
+        private static string ParticipantsKey(SendMessageRequest message)
+        {
             var participants = new SortedSet<string>(StringComparer.Ordinal) { message.From, message.To };
             if (message.Cc is not null)
             {

@@ -22,6 +22,7 @@ namespace AgentMailbox.PowerShell.Commands
     /// <item>ProcessRecord, on the pipeline thread: validate the input, ask ShouldProcess, run script blocks, then
     /// <see cref="Submit"/> the request with an order key, a callback for its result and one for its failure. Input that
     /// fails before any request is reported through <see cref="Post"/>, so its error keeps its place among the outputs.
+    /// <see cref="Drain"/> is a barrier, for an input whose order key is not known beforehand.
     /// Values a worker will serialize that may hold PowerShell objects go through <see cref="Detach"/> first.</item>
     /// <item>EndProcessing: <see cref="Complete"/>.</item>
     /// </list>
@@ -171,8 +172,11 @@ namespace AgentMailbox.PowerShell.Commands
             _pending.Enqueue(new Entry(action));
         }
 
-        /// <summary>Waits for every submitted input and writes the rest; call it from EndProcessing. Completes the progress record.</summary>
-        internal void Complete()
+        /// <summary>
+        /// Waits until every input submitted so far has finished and been written (a barrier: the next request starts after
+        /// all earlier ones). For an input whose order key cannot be known beforehand. Does nothing with a throttle limit of 1.
+        /// </summary>
+        internal void Drain()
         {
             while (_pending.Count > 0)
             {
@@ -182,6 +186,12 @@ namespace AgentMailbox.PowerShell.Commands
                     WaitForAny();
                 }
             }
+        }
+
+        /// <summary>Waits for every submitted input and writes the rest; call it from EndProcessing. Completes the progress record.</summary>
+        internal void Complete()
+        {
+            Drain();
             WriteFinished();
             lock (_gate)
             {
