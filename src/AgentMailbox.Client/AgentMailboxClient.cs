@@ -123,6 +123,9 @@ namespace AgentMailbox
                || string.Equals(server.Host, "localhost", StringComparison.OrdinalIgnoreCase)
                || (IPAddress.TryParse(server.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
+        /// <summary>The fewest connections to the server the client's pool allows (the blocking handler allows any number).</summary>
+        internal const int MaxConnectionsPerServer = 64;
+
         private static HttpMessageHandler CreateHandler(AgentMailboxClientOptions options)
         {
             var handler = new HttpClientHandler
@@ -131,6 +134,17 @@ namespace AgentMailbox
                 AllowAutoRedirect = false,
                 UseCookies = false,
             };
+            try
+            {
+                // .NET Framework allows two connections to a server by default; a cmdlet's -ThrottleLimit may need 64.
+                if (handler.MaxConnectionsPerServer < MaxConnectionsPerServer)
+                {
+                    handler.MaxConnectionsPerServer = MaxConnectionsPerServer;
+                }
+            }
+            catch (PlatformNotSupportedException)
+            {
+            }
             if (options.SkipCertificateCheck)
             {
                 handler.ServerCertificateCustomValidationCallback = (_, _, _, _) => true;

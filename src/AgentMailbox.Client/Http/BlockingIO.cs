@@ -53,6 +53,8 @@ namespace AgentMailbox
             // An answer disposed before its end (Ctrl+C, a timeout) closes its connection at once. The default, draining
             // the rest for up to 2 s to keep the connection, would leave a blocked read waiting on the socket that long.
             handlerType.GetProperty("MaxResponseDrainSize")!.SetValue(handler, 0);
+            // MaxConnectionsPerServer keeps its default (no limit): each request in flight at once (a cmdlet's -ThrottleLimit)
+            // gets a connection of its own.
             if (connectTimeout > TimeSpan.Zero)
             {
                 // A connection attempt outlives the request that started it; this bounds how long it holds its thread.

@@ -24,7 +24,11 @@ namespace AgentMailbox.PowerShell.Commands
 
         protected override void StopProcessing() => _stopping.Cancel();
 
-        public void Dispose() => _stopping.Dispose();
+        public void Dispose()
+        {
+            _throttled?.Dispose();
+            _stopping.Dispose();
+        }
 
         #endregion
 
@@ -86,6 +90,19 @@ namespace AgentMailbox.PowerShell.Commands
                 }
             }
         }
+
+        /// <summary>
+        /// The engine that runs this call's per-input requests up to <paramref name="throttleLimit"/> at a time
+        /// (-ThrottleLimit), with results in input order (see <see cref="ThrottledRequests{T}"/>); disposed with the cmdlet.
+        /// </summary>
+        internal ThrottledRequests<T> StartRequests<T>(int throttleLimit, CommandProgress? progress = null)
+        {
+            var engine = new ThrottledRequests<T>(this, throttleLimit, StopToken, CallTimeout, Await, IsReportable, progress);
+            _throttled = engine;
+            return engine;
+        }
+
+        private IDisposable? _throttled;
 
         private static Task<bool> MoveNextAsync<T>(IAsyncEnumerator<T> items) => items.MoveNextAsync().AsTask();
 

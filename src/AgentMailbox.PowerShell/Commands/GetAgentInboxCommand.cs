@@ -34,10 +34,12 @@ namespace AgentMailbox.PowerShell.Commands
         protected override void ProcessRecord()
         {
             var connection = CurrentConnection;
+            var progress = new CommandProgress(this, "Get-AgentInbox", "read");
             try
             {
                 foreach (var message in AwaitEach(ct => connection.Client.GetUnreadAsync(connection.AgentId, Recent, ct)))
                 {
+                    progress.Add();
                     if ((From is null || string.Equals(message.From, From, StringComparison.Ordinal))
                         && (ThreadId is null || string.Equals(message.ThreadId, ThreadId, StringComparison.Ordinal)))
                     {
@@ -49,6 +51,7 @@ namespace AgentMailbox.PowerShell.Commands
             {
                 WriteFailure(ex, ErrorIds.GetInboxFailed, connection.AgentId);
             }
+            progress.Complete();
         }
 
         #endregion

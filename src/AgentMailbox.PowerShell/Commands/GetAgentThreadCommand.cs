@@ -59,14 +59,16 @@ namespace AgentMailbox.PowerShell.Commands
                 skip = int.MaxValue;
             }
             long? total = null;
+            var progress = new CommandProgress(this, "Get-AgentThread", "read");
             try
             {
                 if (first > 0)
                 {
                     int pageSize = first < PageSize ? Math.Max(1, (int)first) : PageSize;
                     long? limit = first == ulong.MaxValue ? null : (long)Math.Min(first, long.MaxValue);
-                    foreach (var thread in AwaitEach(ct => connection.Client.GetThreadsAsync(connection.AgentId, pageSize, (int)skip, t => total = t, limit, ct)))
+                    foreach (var thread in AwaitEach(ct => connection.Client.GetThreadsAsync(connection.AgentId, pageSize, (int)skip, t => { total = t; progress.Total = ExpectedCount(t, skip, limit); }, limit, ct)))
                     {
+                        progress.Add();
                         WriteObject(thread);
                     }
                 }
@@ -74,8 +76,10 @@ namespace AgentMailbox.PowerShell.Commands
             catch (Exception ex) when (IsReportable(ex))
             {
                 WriteFailure(ex, ErrorIds.GetThreadFailed, connection.AgentId);
+                progress.Complete();
                 return;
             }
+            progress.Complete();
             if (PagingParameters.IncludeTotalCount)
             {
                 WriteObject(total is null
@@ -83,6 +87,9 @@ namespace AgentMailbox.PowerShell.Commands
                     : PagingParameters.NewTotalCount((ulong)total.Value, 1.0));
             }
         }
+
+        /// <summary>How many threads the listing will write, for its progress: the server's total past -Skip, at most -First.</summary>
+        private static long ExpectedCount(long total, ulong skip, long? limit) => Math.Max(0, Math.Min(limit ?? long.MaxValue, total - (long)skip));
 
         #endregion
     }

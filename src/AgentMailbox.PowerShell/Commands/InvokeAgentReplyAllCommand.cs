@@ -9,6 +9,8 @@ namespace AgentMailbox.PowerShell.Commands
     [OutputType(typeof(SendResult))]
     public sealed class InvokeAgentReplyAllCommand : AgentMailboxRequestCmdlet
     {
+        private ThrottledRequests<SendResult>? _replies;
+
         #region Parameters
 
         /// <summary>The thread to reply in; binds from the ThreadId property of piped messages, send results and threads.</summary>
@@ -31,6 +33,14 @@ namespace AgentMailbox.PowerShell.Commands
         [Parameter]
         public Hashtable? Handoff { get; set; }
 
+        /// <summary>
+        /// How many replies may be in flight at once (1 to 64; default 1, one after another). Results still come out in
+        /// input order, and replies to the same thread are sent one after another in input order.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 1;
+
         /// <summary>The piped object, bound to $_ in a script-block payload.</summary>
         [Parameter(ValueFromPipeline = true, DontShow = true)]
         public PSObject? InputObject { get; set; }
@@ -39,11 +49,17 @@ namespace AgentMailbox.PowerShell.Commands
 
         #region Overrides
 
+        protected override void BeginProcessing()
+            => _replies = StartRequests<SendResult>(ThrottleLimit, new CommandProgress(this, "Invoke-AgentReplyAll", "sent"));
+
         protected override void ProcessRecord()
         {
             var connection = CurrentConnection;
+            var replies = _replies!;
+            string threadId = ThreadId;
+            var input = InputObject;
             // Asked first, so that under -WhatIf a script-block payload does not run either.
-            if (!ShouldProcess($"thread {ThreadId}", $"Reply to all as {connection.AgentId}"))
+            if (!ShouldProcess($"thread {threadId}", $"Reply to all as {connection.AgentId}"))
             {
                 return;
             }
@@ -53,26 +69,25 @@ namespace AgentMailbox.PowerShell.Commands
                 reply = new ReplyAllRequest
                 {
                     From = connection.AgentId,
-                    ThreadId = ThreadId,
-                    Payload = ResolvePayload(Payload, InputObject),
-                    ContextSnapshot = CheckSnapshot(ContextSnapshot, nameof(ContextSnapshot)),
+                    ThreadId = threadId,
+                    Payload = replies.Detach(ResolvePayload(Payload, input)),
+                    ContextSnapshot = replies.Detach(CheckSnapshot(ContextSnapshot, nameof(ContextSnapshot))),
                     Handoff = ToHandoff(Handoff),
                 };
             }
             catch (Exception ex) when (IsReportable(ex))
             {
-                WriteFailure(ex, InputErrorId(ex), InputObject ?? (object)ThreadId);
+                object target = input ?? (object)threadId;
+                replies.Post(() => WriteFailure(ex, InputErrorId(ex), target));
                 return;
             }
-            try
-            {
-                WriteObject(Await(ct => connection.Client.ReplyAllAsync(reply, ct)));
-            }
-            catch (Exception ex) when (IsReportable(ex))
-            {
-                WriteFailure(ex, ErrorIds.ReplyAllFailed, ThreadId, ErrorIds.ThreadNotFound);
-            }
+            // Replies to one thread keep their order.
+            replies.Submit("thread\n" + threadId, ct => connection.Client.ReplyAllAsync(reply, ct),
+                result => WriteObject(result),
+                ex => WriteFailure(ex, ErrorIds.ReplyAllFailed, threadId, ErrorIds.ThreadNotFound));
         }
+
+        protected override void EndProcessing() => _replies?.Complete();
 
         #endregion
     }

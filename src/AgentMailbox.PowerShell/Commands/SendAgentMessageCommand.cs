@@ -19,6 +19,14 @@ namespace AgentMailbox.PowerShell.Commands
     {
         private bool _toOnCommandLine;
         private bool _payloadOnCommandLine;
+        private ThrottledRequests<SendResult>? _sends;
+
+        /// <summary>The thread each participant set's sends landed in, learned from their results (see <see cref="ThreadOrderKey"/>).</summary>
+        private readonly Dictionary<string, string> _threadOfParticipants = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        /// <summary>Sends queued and not yet written; and whether the last one queued went to a thread unknown beforehand.</summary>
+        private int _outstanding;
+        private bool _lastThreadUnknown;
 
         #region Parameters
 
@@ -65,6 +73,14 @@ namespace AgentMailbox.PowerShell.Commands
         [Parameter]
         public Hashtable? Handoff { get; set; }
 
+        /// <summary>
+        /// How many sends may be in flight at once (1 to 64; default 1, one after another). Results still come out in
+        /// input order, and messages that go to the same thread are sent one after another in input order.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 1;
+
         /// <summary>A piped payload (with -To) or message description (without).</summary>
         [Parameter(ValueFromPipeline = true, DontShow = true)]
         [AllowNull]
@@ -78,22 +94,26 @@ namespace AgentMailbox.PowerShell.Commands
         {
             _toOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(To));
             _payloadOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(Payload));
+            _sends = StartRequests<SendResult>(ThrottleLimit, new CommandProgress(this, "Send-AgentMessage", "sent"));
         }
 
         protected override void ProcessRecord()
         {
             var connection = CurrentConnection;
+            var sends = _sends!;
+            var input = InputObject;
             bool piped = MyInvocation.BoundParameters.ContainsKey(nameof(InputObject));
             SendMessageRequest message;
             Func<object?> payload;
             try
             {
-                message = piped && !_toOnCommandLine ? FromDescription(InputObject, out payload) : FromParameters(piped, out payload);
+                message = piped && !_toOnCommandLine ? FromDescription(input, out payload) : FromParameters(piped, out payload);
                 message.From = connection.AgentId;
             }
             catch (Exception ex) when (IsReportable(ex))
             {
-                WriteFailure(ex, InputErrorId(ex), InputObject ?? (object?)To);
+                object? target = input ?? (object?)To;
+                sends.Post(() => WriteFailure(ex, InputErrorId(ex), target));
                 return;
             }
 
@@ -104,22 +124,45 @@ namespace AgentMailbox.PowerShell.Commands
             }
             try
             {
-                message.Payload = payload();
+                // Computed here, on the pipeline thread, even when a worker sends it.
+                message.Payload = sends.Detach(payload());
+                message.ContextSnapshot = sends.Detach(message.ContextSnapshot);
             }
             catch (Exception ex) when (IsReportable(ex))
             {
-                WriteFailure(ex, InputErrorId(ex), InputObject ?? (object?)To);
+                object? target = input ?? (object?)To;
+                sends.Post(() => WriteFailure(ex, InputErrorId(ex), target));
                 return;
             }
-            try
+            object? sendTarget = input ?? (object?)message.To;
+            string? participants = message.ThreadId is null ? ParticipantsKey(message) : null;
+            string orderKey = ThreadOrderKey(message, participants, out bool threadUnknown);
+            if (threadUnknown != _lastThreadUnknown && _outstanding > 0)
             {
-                WriteObject(Await(ct => connection.Client.SendAsync(message, ct)));
+                // A send whose thread the server has yet to pick may land in a thread that sends in flight go to by id
+                // (or the other way round): neither starts beside the other.
+                sends.Drain();
             }
-            catch (Exception ex) when (IsReportable(ex))
-            {
-                WriteFailure(ex, ErrorIds.SendMessageFailed, InputObject ?? (object?)message.To, ErrorIds.ThreadNotFound);
-            }
+            _lastThreadUnknown = threadUnknown;
+            _outstanding++;
+            sends.Submit(orderKey, ct => connection.Client.SendAsync(message, ct),
+                result =>
+                {
+                    _outstanding--;
+                    if (participants is not null)
+                    {
+                        _threadOfParticipants[participants] = result.ThreadId;
+                    }
+                    WriteObject(result);
+                },
+                ex =>
+                {
+                    _outstanding--;
+                    WriteFailure(ex, ErrorIds.SendMessageFailed, sendTarget, ErrorIds.ThreadNotFound);
+                });
         }
+
+        protected override void EndProcessing() => _sends?.Complete();
 
         #endregion
 
@@ -180,8 +223,15 @@ namespace AgentMailbox.PowerShell.Commands
             }
             else
             {
-                throw new ArgumentException(
-                    "The piped object has no Payload property. Give it one, or compute the payload with -Payload { … $_ … }.", nameof(Payload));
+                // A row without a Payload column (Import-Csv of To,Task,Priority): its other columns are the payload.
+                var rest = OtherProperties(input);
+                if (rest is null)
+                {
+                    throw new ArgumentException(
+                        "The piped object has no Payload property and no other properties to send. Give it a Payload, or compute the payload with -Payload { … $_ … }.",
+                        nameof(Payload));
+                }
+                payload = () => rest;
             }
 
             object? snapshot = TryProperty(input, "ContextSnapshot", out var snapshotFromInput) && snapshotFromInput is not null ? snapshotFromInput : ContextSnapshot;
@@ -200,6 +250,79 @@ namespace AgentMailbox.PowerShell.Commands
                 ReplyTo = Text(Property(input, "ReplyTo")) ?? ReplyTo,
                 Handoff = ToHandoff(Handoff),
             };
+        }
+
+        /// <summary>The properties of a piped row that describe the message itself; the others are its payload when it has no Payload.</summary>
+        private static readonly string[] MessageProperties = { "To", "Cc", "Bcc", "ThreadId", "ReplyTo", "ContextSnapshot", "Payload" };
+
+        /// <summary>A piped row's properties other than the message's own (To, Cc, …), as an object; null when it has none.</summary>
+        private static PSObject? OtherProperties(PSObject? input)
+        {
+            if (input is null)
+            {
+                return null;
+            }
+            var rest = new PSObject();
+            int count = 0;
+            if (input.BaseObject is IDictionary dictionary)
+            {
+                foreach (DictionaryEntry entry in dictionary)
+                {
+                    string key = entry.Key?.ToString() ?? "";
+                    if (!IsMessageProperty(key))
+                    {
+                        rest.Properties.Add(new PSNoteProperty(key, entry.Value));
+                        count++;
+                    }
+                }
+            }
+            else
+            {
+                foreach (var property in input.Properties)
+                {
+                    if (property.IsGettable && !IsMessageProperty(property.Name))
+                    {
+                        rest.Properties.Add(new PSNoteProperty(property.Name, property.Value));
+                        count++;
+                    }
+                }
+            }
+            return count == 0 ? null : rest;
+        }
+
+        private static bool IsMessageProperty(string name)
+            => Array.Exists(MessageProperties, p => string.Equals(p, name, StringComparison.OrdinalIgnoreCase));
+
+        /// <summary>
+        /// The order key of a send: its thread, as far as it is known before sending. That is its ThreadId, else the thread
+        /// that earlier sends with the same visible participant set {from, to, cc} landed in (the server picks the thread by
+        /// that set, protocol §1.3), else the set itself, with <paramref name="threadUnknown"/> true. Sends with the same
+        /// key keep their order.
+        /// </summary>
+        private string ThreadOrderKey(SendMessageRequest message, string? participants, out bool threadUnknown)
+        {
+            threadUnknown = false;
+            if (message.ThreadId is not null)
+            {
+                return "thread\n" + message.ThreadId;
+            }
+            if (_threadOfParticipants.TryGetValue(participants!, out var thread))
+            {
+                return "thread\n" + thread;
+            }
+            threadUnknown = true;
+            return participants!;
+        }
+
+        /// <summary>The visible participant set {from, to, cc} of a send, sorted, as one key.</summary>
+        private static string ParticipantsKey(SendMessageRequest message)
+        {
+            var participants = new SortedSet<string>(StringComparer.Ordinal) { message.From, message.To };
+            if (message.Cc is not null)
+            {
+                participants.UnionWith(message.Cc);
+            }
+            return "participants\n" + string.Join("\n", participants);
         }
 
         private static object? Property(PSObject? input, string name) => TryProperty(input, name, out var value) ? value : null;
