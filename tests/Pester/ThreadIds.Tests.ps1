@@ -81,6 +81,20 @@ Describe 'Set-AgentThreadRead takes thread ids as strings' {
         @(Get-AgentInbox -Connection $me).ThreadId | Where-Object { $_ -in $t } | Should -BeNullOrEmpty
     }
 
+    It 'reports an unknown id as ObjectNotFound with the id as its target, marks nothing for it, and goes on' {
+        $t = (Send-AgentMessage -Connection $peer -To $meId -Cc "unknown-$meId" -Payload 'u').ThreadId
+        $missing = [Guid]::NewGuid().ToString()
+        Clear-MockRequest $server
+        $got = @($missing, $t | Set-AgentThreadRead -Connection $me -PassThru -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $got.ThreadId | Should -Be @($t)
+        $failed.Count | Should -Be 1
+        $failed[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'ThreadNotFound,*'
+        $failed[0].TargetObject | Should -Be $missing
+        @(Get-MockRequest $server -PathLike '*/read').Count | Should -Be 1 -Because 'the unknown thread is not marked'
+        @(Get-AgentInbox -Connection $me).ThreadId | Should -Not -Contain $t
+    }
+
     It 'shows a ThreadReadResult as a table with ThreadId and AgentId' {
         $text = Set-AgentThreadRead -Connection $me $ids[0] -PassThru | Out-String
         $text | Should -Match 'ThreadId\s+AgentId'

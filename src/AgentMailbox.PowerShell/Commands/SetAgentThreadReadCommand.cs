@@ -5,7 +5,9 @@ namespace AgentMailbox.PowerShell.Commands
 {
     /// <summary>
     /// Marks a thread read for the agent. The server marks everything up to its own clock, including messages that
-    /// arrived after they were last listed: Receive-AgentMessage is the lossless way to consume.
+    /// arrived after they were last listed: Receive-AgentMessage is the lossless way to consume. The server answers
+    /// success for a thread it does not have (protocol.md §8 quirk 11), so the thread is looked up first (its small
+    /// participants list): an unknown id is an ObjectNotFound error, as on every other thread cmdlet.
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "AgentThreadRead", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(ThreadReadResult))]
@@ -40,6 +42,7 @@ namespace AgentMailbox.PowerShell.Commands
                 {
                     Await(async ct =>
                     {
+                        await connection.Client.GetParticipantsAsync(id, connection.AgentId, ct).ConfigureAwait(false);
                         await connection.Client.MarkReadAsync(connection.AgentId, id, ct).ConfigureAwait(false);
                         return true;
                     });
@@ -50,7 +53,7 @@ namespace AgentMailbox.PowerShell.Commands
                 }
                 catch (Exception ex) when (IsReportable(ex))
                 {
-                    WriteFailure(ex, ErrorIds.MarkReadFailed, id);
+                    WriteFailure(ex, ErrorIds.MarkReadFailed, id, ErrorIds.ThreadNotFound);
                 }
             }
         }
