@@ -28,10 +28,14 @@
     server, plus the cost of Import-Module and the JSON <-> PSObject converter alone; it prints the table and writes
     it to out/bench/results.md. About ten minutes on two cores.
 
+    BenchFanOut runs bench/FanOut.ps1: 500 sends to 50 agents and the indexing of a 500-file tree, through a relay
+    that adds 20 ms of round trip, for the module sequential and throttled, raw clients, Invoke-RestMethod, the JS
+    SDK and agentsmcp-index; it writes out/bench/fanout.md. About five minutes.
+
     Clean removes out/ and the build output.
 
 .PARAMETER Task
-    Build, Bootstrap, Test, Demo, Package, Bench or Clean.
+    Build, Bootstrap, Test, Demo, Package, Bench, BenchFanOut or Clean.
 
 .PARAMETER Configuration
     The .NET build configuration, Release (default) or Debug.
@@ -51,7 +55,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Bootstrap', 'Test', 'Demo', 'Package', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Bootstrap', 'Test', 'Demo', 'Package', 'Bench', 'BenchFanOut', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Release', 'Debug')]
@@ -328,6 +332,11 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Package' { Invoke-Package }
     'Bench' { Invoke-Bench }
+    'BenchFanOut' {
+        # bench/FanOut.ps1: sends and indexing through a relay that adds a network round trip.
+        Invoke-Build
+        & (Join-Path $root 'bench/FanOut.ps1') -Server $(if ($Server -eq 'Mock') { 'Mock' } else { 'Reference' })
+    }
     'Clean' {
         if (Test-Path $out) { Remove-Item -Recurse -Force $out }
         Get-ChildItem $root -Directory -Recurse -Include bin, obj | Where-Object FullName -notmatch 'node_modules' | Remove-Item -Recurse -Force

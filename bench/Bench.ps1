@@ -62,70 +62,8 @@ if (-not $OutputDirectory) { $OutputDirectory = Join-Path $root 'out/bench' }
 $modulePath = Join-Path $root 'out/AgentMailbox/AgentMailbox.psd1'
 Import-Module (Join-Path $root 'tools/Servers.psm1') -Force
 
-#region Helpers
-
-function Invoke-Dotnet {
-    & dotnet @args
-    if ($LASTEXITCODE -ne 0) { throw "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE." }
-}
-
-function Get-PwshCommand {
-    <# The running pwsh as a command line, whether it is an installed pwsh or the dotnet tool (dotnet pwsh.dll). #>
-    $process = [Environment]::ProcessPath
-    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { return @($process, (Join-Path $PSHOME 'pwsh.dll')) }
-    return @($process)
-}
-
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    if ($sorted.Count -eq 0) { return [double]::NaN }
-    $mid = [int][Math]::Floor($sorted.Count / 2)
-    if ($sorted.Count % 2) { return $sorted[$mid] }
-    return ($sorted[$mid - 1] + $sorted[$mid]) / 2
-}
-
-function Format-Number([double] $Value, [string] $Format = '0') {
-    if ([double]::IsNaN($Value)) { return '–' }
-    return $Value.ToString($Format, [Globalization.CultureInfo]::InvariantCulture)
-}
-
-function Start-Worker([string] $Name, [string[]] $CommandLine) {
-    $info = [Diagnostics.ProcessStartInfo]::new($CommandLine[0])
-    foreach ($a in @($CommandLine | Select-Object -Skip 1)) { $info.ArgumentList.Add($a) }
-    $info.UseShellExecute = $false
-    $info.RedirectStandardInput = $true
-    $info.RedirectStandardOutput = $true
-    $info.RedirectStandardError = $true
-    $info.WorkingDirectory = $script:workDir
-    $process = [Diagnostics.Process]::Start($info)
-    $worker = [pscustomobject]@{ Name = $Name; Process = $process; Stderr = $process.StandardError.ReadToEndAsync() }
-    $null = Invoke-Worker $worker @{ op = 'hello' }
-    $worker
-}
-
-function Invoke-Worker($Worker, [hashtable] $Command) {
-    $Worker.Process.StandardInput.WriteLine(($Command | ConvertTo-Json -Compress))
-    $Worker.Process.StandardInput.Flush()
-    do { $line = $Worker.Process.StandardOutput.ReadLine() } while ($null -ne $line -and -not $line.StartsWith('{'))
-    if ($null -eq $line) {
-        $null = $Worker.Process.WaitForExit(5000)
-        throw "The $($Worker.Name) worker ended: $(if ($Worker.Stderr.IsCompleted) { $Worker.Stderr.Result })"
-    }
-    $result = $line | ConvertFrom-Json
-    if (-not $result.ok) { throw "The $($Worker.Name) worker failed $($Command.op): $($result.error)" }
-    $result
-}
-
-function Stop-Worker($Worker) {
-    try {
-        $Worker.Process.StandardInput.WriteLine('{"op":"quit"}')
-        $Worker.Process.StandardInput.Close()
-        if (-not $Worker.Process.WaitForExit(10000)) { $Worker.Process.Kill($true) }
-    }
-    catch { }
-}
-
-#endregion
+# Worker processes, medians and number formatting, shared with bench/FanOut.ps1.
+Import-Module (Join-Path $PSScriptRoot 'BenchWorkers.psm1') -Force
 
 #region Set-up
 
@@ -133,6 +71,7 @@ if (-not (Test-Path $modulePath)) { throw "The module is not built ($modulePath)
 $stamp = [DateTime]::UtcNow.ToString('HHmmss')
 $script:workDir = Join-Path ([IO.Path]::GetTempPath()) "agentmailbox-bench-$stamp-$PID"
 New-Item -ItemType Directory -Force -Path $script:workDir, $OutputDirectory | Out-Null
+$PSDefaultParameterValues['Start-Worker:WorkingDirectory'] = $script:workDir
 
 Write-Host 'Building the raw client...'
 Invoke-Dotnet build (Join-Path $bench 'RawClient/RawClient.csproj') -c Release --nologo -v quiet

@@ -37,6 +37,13 @@ function Reset-PeakMemory {
     try { [IO.File]::WriteAllText('/proc/self/clear_refs', '5') } catch { }
 }
 
+function Get-FanOutMessage([string] $Prefix, [int] $N) {
+    # Built before the stopwatch starts: message i goes to agent i mod 50, with a small payload and snapshot.
+    for ($i = 0; $i -lt $N; $i++) {
+        [pscustomobject]@{ To = '{0}-r{1:00}' -f $Prefix, ($i % 50); Payload = @{ task = 'summarize'; n = $i }; ContextSnapshot = @{ step = 'research'; count = $i } }
+    }
+}
+
 function Invoke-Rest([string] $Uri, [object] $Body) {
     if ($null -eq $Body) { return Invoke-RestMethod -Uri $Uri }
     Invoke-RestMethod -Method Post -Uri $Uri -ContentType 'application/json' -Body ($Body | ConvertTo-Json -Depth 10 -Compress)
@@ -99,6 +106,53 @@ $workloads = @{
             }
             @{ ms = $sw.Elapsed.TotalMilliseconds }
         }
+        # W5, fan-out: n sends from a to 50 agents (message i to agent i mod 50: 50 threads), piped as whole messages.
+        W5seq = {
+            param($server, $prefix, $n)
+            $a = Connect-Agent "$prefix-a" $server
+            $messages = Get-FanOutMessage $prefix $n
+            $sw = Start-Watch
+            $null = $messages | Send-AgentMessage -Connection $a
+            @{ ms = $sw.Elapsed.TotalMilliseconds }
+        }
+        W5throttle = {
+            param($server, $prefix, $n)
+            $a = Connect-Agent "$prefix-a" $server
+            $messages = Get-FanOutMessage $prefix $n
+            $sw = Start-Watch
+            $null = $messages | Send-AgentMessage -Connection $a -ThrottleLimit 16
+            @{ ms = $sw.Elapsed.TotalMilliseconds }
+        }
+        # What a PowerShell user tries first: ForEach-Object -Parallel, one Send-AgentMessage per message.
+        W5parallel = {
+            param($server, $prefix, $n)
+            $a = Connect-Agent "$prefix-a" $server
+            $messages = Get-FanOutMessage $prefix $n
+            $path = $ModulePath
+            $sw = Start-Watch
+            $null = $messages | ForEach-Object -ThrottleLimit 16 -Parallel {
+                Import-Module $using:path
+                Send-AgentMessage -Connection $using:a -To $_.To -Payload $_.Payload -ContextSnapshot $_.ContextSnapshot
+            }
+            @{ ms = $sw.Elapsed.TotalMilliseconds }
+        }
+        # Indexes every .ts file under $dir as the npm package's agentsmcp-index does in full mode: one upsert per
+        # file (8 in flight), then one rollup per directory.
+        Index = {
+            param($server, $agentId, $dir)
+            $c = Connect-Agent $agentId $server
+            $sw = Start-Watch
+            $files = @(Get-ChildItem -LiteralPath $dir -Recurse -File -Filter '*.ts')
+            $files | Set-AgentIndexEntry -Connection $c -RelativeTo $dir -Category file -ThrottleLimit 8 `
+                -Summary { "$($_.Name): $(Get-Content -LiteralPath $_.FullName -TotalCount 1)" } `
+                -Metadata { @{ language = 'typescript'; sizeBytes = $_.Length } }
+            $upsertMs = $sw.Elapsed.TotalMilliseconds
+            $files | Group-Object { [IO.Path]::GetRelativePath($dir, $_.DirectoryName).Replace('\', '/') } | ForEach-Object {
+                $module = $_.Name
+                $null = $_.Group | ForEach-Object { "$module/$($_.Name)" } | Merge-AgentIndexEntry -Connection $c -ModuleKey "module:$module"
+            }
+            @{ ms = $sw.Elapsed.TotalMilliseconds; upsertMs = $upsertMs; count = $files.Count }
+        }
     }
     'Rest' = @{
         W1 = {
@@ -142,6 +196,16 @@ $workloads = @{
             }
             @{ ms = $sw.Elapsed.TotalMilliseconds }
         }
+        W5seq = {
+            param($server, $prefix, $n)
+            $null = Invoke-Rest "$server/agents/register" @{ agentId = "$prefix-a" }
+            $messages = Get-FanOutMessage $prefix $n
+            $sw = Start-Watch
+            foreach ($m in $messages) {
+                $null = Invoke-Rest "$server/messages/send" @{ from = "$prefix-a"; to = $m.To; payload = $m.Payload; contextSnapshot = $m.ContextSnapshot }
+            }
+            @{ ms = $sw.Elapsed.TotalMilliseconds }
+        }
     }
 }
 
@@ -153,6 +217,7 @@ while ($null -ne ($line = [Console]::In.ReadLine())) {
         if ($command.op -eq 'quit') { break }
         if ($command.op -eq 'hello') { $result = @{ pid = $PID } }
         elseif ($command.op -eq 'W3') { $result = & $workloads[$Client].W3 $command.server $command.reader }
+        elseif ($command.op -eq 'Index') { $result = & $workloads[$Client].Index $command.server $command.agentId $command.dir }
         else { $result = & $workloads[$Client][$command.op] $command.server $command.prefix ([int]$command.n) }
         if ($command.op -ne 'hello') { $result.cpuMs = [Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalMilliseconds - $script:cpuStart }
         $result.ok = $true

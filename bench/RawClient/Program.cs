@@ -56,7 +56,8 @@ public static class Program
         }
         if (op == "relay")
         {
-            return Relay.Start(command.GetProperty("server").GetString()!);
+            return Relay.Start(command.GetProperty("server").GetString()!,
+                command.TryGetProperty("delayMs", out var delay) ? delay.GetDouble() : 0);
         }
         if (op == "relayLast")
         {
@@ -75,6 +76,7 @@ public static class Program
             "W2" => await W2Async(server, prefix, n),
             "W3" => await W3Async(server, command.GetProperty("reader").GetString()!),
             "W4" => await W4Async(server, prefix, n),
+            "W5" => await W5Async(server, prefix, n, command.TryGetProperty("inFlight", out var f) ? f.GetInt32() : 1),
             "seed3" => await Seed3Async(server, command.GetProperty("reader").GetString()!, command.GetProperty("threads").GetInt32(),
                 command.GetProperty("perThread").GetInt32()),
             _ => throw new InvalidOperationException($"unknown op {op}"),
@@ -151,6 +153,28 @@ public static class Program
         {
             await PostAsync<SendResult>(server + "/messages/reply-all", new ReplyAllBody(b, first.ThreadId, new Payload("ack", i), new Snapshot("review", i)));
         }
+        return Elapsed(sw);
+    }
+
+    /// <summary>
+    /// W5, fan-out: n sends from a to 50 agents (message i to agent i mod 50, so 50 threads), a small payload and
+    /// snapshot each, with up to <paramref name="inFlight"/> requests at once (workers take the next message in turn).
+    /// </summary>
+    private static async Task<Dictionary<string, object?>> W5Async(string server, string prefix, int n, int inFlight)
+    {
+        string a = prefix + "-a";
+        await RegisterAsync(server, a);
+        int next = -1;
+        async Task WorkAsync()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < n)
+            {
+                await SendAsync(server, new SendBody(a, $"{prefix}-r{i % 50:00}", new Payload("summarize", i), new Snapshot("research", i)));
+            }
+        }
+        var sw = StartWatch();
+        await Task.WhenAll(Enumerable.Range(0, Math.Max(1, inFlight)).Select(_ => WorkAsync()));
         return Elapsed(sw);
     }
 

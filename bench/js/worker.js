@@ -75,6 +75,17 @@ const workloads = {
     return { ms: performance.now() - start, cpuMs: cpuSince(cpu) };
   },
 
+  // W5, fan-out: n sequential sends from a to 50 agents (message i to agent i mod 50: 50 threads).
+  async W5({ server, prefix, n }) {
+    const a = new AgentMailbox({ agentId: `${prefix}-a`, server });
+    await a.connect();
+    const start = performance.now(); const cpu = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      await a.send(`${prefix}-r${String(i % 50).padStart(2, '0')}`, { task: 'summarize', n: i }, { contextSnapshot: { step: 'research', count: i } });
+    }
+    return { ms: performance.now() - start, cpuMs: cpuSince(cpu) };
+  },
+
   async hello() { return { pid: process.pid }; },
 };
 
