@@ -39,6 +39,7 @@ $ProgressPreference = 'SilentlyContinue'
 $root = Split-Path -Parent $PSScriptRoot
 Import-Module (Join-Path $root 'tools/Servers.psm1') -Force
 Import-Module (Join-Path $root 'out/AgentMailbox/AgentMailbox.psd1') -Force
+Import-Module (Join-Path $PSScriptRoot 'BenchWorkers.psm1') -Force
 
 $tree = Join-Path ([IO.Path]::GetTempPath()) "agentmailbox-indexbench-$([Guid]::NewGuid().ToString('N').Substring(0, 8))"
 foreach ($d in 1..$Directories) {
@@ -57,12 +58,6 @@ function Measure-Ms([scriptblock] $Script) {
     $watch = [Diagnostics.Stopwatch]::StartNew()
     & $Script | Out-Null
     $watch.Elapsed.TotalMilliseconds
-}
-
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    $mid = [int][Math]::Floor($sorted.Count / 2)
-    if ($sorted.Count % 2) { $sorted[$mid] } else { ($sorted[$mid - 1] + $sorted[$mid]) / 2 }
 }
 
 $kinds = if ($Server -eq 'Both') { 'Mock', 'Reference' } else { , $Server }
