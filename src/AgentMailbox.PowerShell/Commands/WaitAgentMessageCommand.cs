@@ -16,6 +16,7 @@ namespace AgentMailbox.PowerShell.Commands
     {
         private static readonly TimeSpan FirstInterval = TimeSpan.FromMilliseconds(200);
         private readonly Stopwatch _watch = new Stopwatch();
+        private DateTime _startedUtc;
 
         #region Parameters
 
@@ -55,6 +56,7 @@ namespace AgentMailbox.PowerShell.Commands
             var connection = CurrentConnection;
             var watch = _watch;
             watch.Restart();
+            _startedUtc = DateTime.UtcNow;
             var deadline = TimeoutSec == 0 ? TimeSpan.MaxValue : TimeSpan.FromSeconds(TimeoutSec);
             var maxInterval = TimeSpan.FromSeconds(PollIntervalSec);
             var interval = FirstInterval < maxInterval ? FirstInterval : maxInterval;
@@ -132,6 +134,9 @@ namespace AgentMailbox.PowerShell.Commands
                 }
             }
         }
+
+        /// <summary>-TimeoutSec bounds the whole wait: every poll and every wait before a retry inside one.</summary>
+        protected override DateTime? CallDeadline => TimeoutSec == 0 ? null : _startedUtc + TimeSpan.FromSeconds(TimeoutSec);
 
         /// <summary>A poll may take no longer than what is left of -TimeoutSec (or the connection's timeout, if shorter).</summary>
         protected override TimeSpan? CallTimeout
