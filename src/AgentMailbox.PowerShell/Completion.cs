@@ -57,13 +57,24 @@ namespace AgentMailbox.PowerShell
             return threads;
         }
 
+        private static int s_inFlight;
+
+        /// <summary>Fetches that have not ended yet (for tests: none may outlive the completer that started it).</summary>
+        internal static int InFlight => Volatile.Read(ref s_inFlight);
+
         private static IReadOnlyList<AgentThread> Fetch(Connection connection)
         {
-            using var budget = new CancellationTokenSource(Budget);
             var threads = new List<AgentThread>();
+            if (!connection.TryLease())
+            {
+                return threads;
+            }
+            var budget = new CancellationTokenSource(Budget);
+            Interlocked.Increment(ref s_inFlight);
+            Task? task = null;
             try
             {
-                var task = Task.Run(async () =>
+                task = Task.Run(async () =>
                 {
                     await foreach (var thread in connection.Client.GetThreadsAsync(connection.AgentId, 100, 0, null, MaxThreads, budget.Token).ConfigureAwait(false))
                     {
@@ -73,11 +84,36 @@ namespace AgentMailbox.PowerShell
                         }
                     }
                 });
-                task.Wait(Budget + TimeSpan.FromMilliseconds(100));
+                if (!task.Wait(Budget + TimeSpan.FromMilliseconds(100)))
+                {
+                    // Out of budget: cancel the fetch and let it end (a cancelled read is released by closing its
+                    // answer) before returning, so no request and no token source outlive the completer.
+                    budget.Cancel();
+                    task.Wait(TimeSpan.FromMilliseconds(500));
+                }
             }
             catch (Exception)
             {
                 // Completion is best effort: whatever arrived within the budget is offered.
+            }
+            finally
+            {
+                if (task is null || task.IsCompleted)
+                {
+                    budget.Dispose();
+                    Interlocked.Decrement(ref s_inFlight);
+                    connection.Release();
+                }
+                else
+                {
+                    // Still not ended after its cancellation: release what it holds only when it does end.
+                    task.ContinueWith(_ =>
+                    {
+                        budget.Dispose();
+                        Interlocked.Decrement(ref s_inFlight);
+                        connection.Release();
+                    }, TaskScheduler.Default);
+                }
             }
             lock (threads)
             {
