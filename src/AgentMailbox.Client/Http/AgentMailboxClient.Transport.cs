@@ -183,7 +183,8 @@ namespace AgentMailbox
                     timeoutValue = RequestTimeout.ForAttempt(RequestTimeout.Resolve(_options.Timeout));
                 }
                 var timeout = new CancellationTokenSource();
-                var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                // Closing the client (Dispose) ends the request wherever it waits, its body reads included.
+                var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _closing.Token);
                 if (timeoutValue != System.Threading.Timeout.InfiniteTimeSpan)
                 {
                     timeout.CancelAfter(timeoutValue);
