@@ -17,7 +17,10 @@ namespace AgentMailbox.PowerShell
     internal static class CompletionCache
     {
         private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
-        private static readonly TimeSpan Budget = TimeSpan.FromSeconds(1);
+        /// <summary>How long a fetch may run before it is cancelled, and how long the completer waits for a cancelled
+        /// fetch to end: together under the second the prompt may wait.</summary>
+        private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(750);
+        private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(200);
         private const int MaxThreads = 500;
 
         private sealed class Entry
@@ -84,12 +87,12 @@ namespace AgentMailbox.PowerShell
                         }
                     }
                 });
-                if (!task.Wait(Budget + TimeSpan.FromMilliseconds(100)))
+                if (!task.Wait(Budget))
                 {
                     // Out of budget: cancel the fetch and let it end (a cancelled read is released by closing its
                     // answer) before returning, so no request and no token source outlive the completer.
                     budget.Cancel();
-                    task.Wait(TimeSpan.FromMilliseconds(500));
+                    task.Wait(Grace);
                 }
             }
             catch (Exception)
