@@ -97,6 +97,8 @@ namespace AgentMailbox.PowerShell.Commands
         /// <summary>The failures with which a request ends when its connection is closed under it.</summary>
         private static bool IsClosingFailure(Exception ex)
             => ex is ObjectDisposedException || ex is OperationCanceledException || ex is AgentMailboxConnectionException
+               // A close during the wait before a retry ends the call with the failure that asked for the retry.
+               || ex is AgentMailboxRateLimitException || ex is AgentMailboxServerException
                || ex is System.Net.Http.HttpRequestException || ex is System.IO.IOException || ex is AggregateException;
 
         #endregion
