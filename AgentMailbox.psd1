@@ -7,6 +7,8 @@
     CompanyName            = 'AgentMailbox for PowerShell'
     Copyright              = '(c) AgentMailbox for PowerShell contributors. MIT License.'
     Description            = 'PowerShell client of the AgentMailbox context-sync protocol for AI agents: mailboxes, threads with to/cc/bcc, and a context snapshot on every message.'
+    # 5.1 for Windows PowerShell. PowerShell 7 needs 7.4 or later (.NET 8, for System.Text.Json 8): on 7.0-7.3 the
+    # module refuses at import (RuntimeSupport in ModuleLifecycle.cs), as one minimum cannot say both here.
     PowerShellVersion      = '5.1'
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess       = @('AgentMailbox.Format.ps1xml')

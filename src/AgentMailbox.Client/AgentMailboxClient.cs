@@ -33,6 +33,9 @@ namespace AgentMailbox
         private readonly bool _blocking;
         private int _disposed;
 
+        /// <summary>Cancelled by <see cref="Dispose"/>: ends the waits before retries at once.</summary>
+        private readonly CancellationTokenSource _closing = new CancellationTokenSource();
+
         public AgentMailboxClient(AgentMailboxClientOptions options)
         {
             _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -82,6 +85,7 @@ namespace AgentMailbox
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
+                _closing.Cancel();
                 _http.Dispose();
             }
         }

@@ -17,7 +17,10 @@ namespace AgentMailbox.PowerShell
     internal static class CompletionCache
     {
         private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
-        private static readonly TimeSpan Budget = TimeSpan.FromSeconds(1);
+        /// <summary>How long a fetch may run before it is cancelled, and how long the completer waits for a cancelled
+        /// fetch to end: together under the second the prompt may wait.</summary>
+        private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(750);
+        private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(200);
         private const int MaxThreads = 500;
 
         private sealed class Entry
@@ -57,13 +60,24 @@ namespace AgentMailbox.PowerShell
             return threads;
         }
 
+        private static int s_inFlight;
+
+        /// <summary>Fetches that have not ended yet (for tests: none may outlive the completer that started it).</summary>
+        internal static int InFlight => Volatile.Read(ref s_inFlight);
+
         private static IReadOnlyList<AgentThread> Fetch(Connection connection)
         {
-            using var budget = new CancellationTokenSource(Budget);
             var threads = new List<AgentThread>();
+            if (!connection.TryLease())
+            {
+                return threads;
+            }
+            var budget = new CancellationTokenSource(Budget);
+            Interlocked.Increment(ref s_inFlight);
+            Task? task = null;
             try
             {
-                var task = Task.Run(async () =>
+                task = Task.Run(async () =>
                 {
                     await foreach (var thread in connection.Client.GetThreadsAsync(connection.AgentId, 100, 0, null, MaxThreads, budget.Token).ConfigureAwait(false))
                     {
@@ -73,11 +87,36 @@ namespace AgentMailbox.PowerShell
                         }
                     }
                 });
-                task.Wait(Budget + TimeSpan.FromMilliseconds(100));
+                if (!task.Wait(Budget))
+                {
+                    // Out of budget: cancel the fetch and let it end (a cancelled read is released by closing its
+                    // answer) before returning, so no request and no token source outlive the completer.
+                    budget.Cancel();
+                    task.Wait(Grace);
+                }
             }
             catch (Exception)
             {
                 // Completion is best effort: whatever arrived within the budget is offered.
+            }
+            finally
+            {
+                if (task is null || task.IsCompleted)
+                {
+                    budget.Dispose();
+                    Interlocked.Decrement(ref s_inFlight);
+                    connection.Release();
+                }
+                else
+                {
+                    // Still not ended after its cancellation: release what it holds only when it does end.
+                    task.ContinueWith(_ =>
+                    {
+                        budget.Dispose();
+                        Interlocked.Decrement(ref s_inFlight);
+                        connection.Release();
+                    }, TaskScheduler.Default);
+                }
             }
             lock (threads)
             {

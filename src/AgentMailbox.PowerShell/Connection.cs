@@ -34,7 +34,49 @@ namespace AgentMailbox
 
         internal bool IsClosed => Client.IsDisposed;
 
+        /// <summary>Closes the client now: calls in progress end with the module's ConnectionClosed error.</summary>
         internal void Close() => Client.Dispose();
+
+        private int _leases;
+        private int _retired;
+
+        /// <summary>True once this connection has been output (Connect -PassThru, Get-AgentMailboxConnection): a
+        /// script may hold it and use it with -Connection, so replacing the default must not close it.</summary>
+        internal bool HandedOut { get; set; }
+
+        /// <summary>Marks one call using this connection (<see cref="Release"/> ends it); false when it is retired.</summary>
+        internal bool TryLease()
+        {
+            Interlocked.Increment(ref _leases);
+            if (Volatile.Read(ref _retired) == 1)
+            {
+                Release();
+                return false;
+            }
+            return true;
+        }
+
+        /// <summary>Ends a call; the last call on a retired connection closes it.</summary>
+        internal void Release()
+        {
+            if (Interlocked.Decrement(ref _leases) == 0 && Volatile.Read(ref _retired) == 1)
+            {
+                Close();
+            }
+        }
+
+        /// <summary>Closes the connection once no call is using it (at once when none is). Calls already in progress
+        /// finish normally.</summary>
+        internal void Retire()
+        {
+            if (Interlocked.Exchange(ref _retired, 1) == 0 && Volatile.Read(ref _leases) == 0)
+            {
+                Close();
+            }
+        }
+
+        /// <summary>The calls using this connection now (for tests).</summary>
+        internal int LeaseCount => Volatile.Read(ref _leases);
 
         public override string ToString() => $"{AgentId} on {Server.AbsoluteUri}";
     }

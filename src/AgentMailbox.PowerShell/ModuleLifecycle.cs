@@ -18,6 +18,11 @@ namespace AgentMailbox.PowerShell
     {
         public void OnImport()
         {
+            string? refusal = RuntimeSupport.Refusal(DependencyResolver.IsDesktop, Environment.Version);
+            if (refusal is not null)
+            {
+                throw new PlatformNotSupportedException(refusal);
+            }
             DependencyResolver.Register();
         }
 
@@ -28,6 +33,33 @@ namespace AgentMailbox.PowerShell
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void CloseDefaultConnection() => DefaultConnection.Exchange(null)?.Close();
+    }
+
+    /// <summary>
+    /// Which runtimes the module imports in. The manifest's PowerShellVersion (5.1, for Windows PowerShell) lets
+    /// PowerShell 7.0–7.3 import it too, but their .NET (3.1, 5, 6, 7) carries a System.Text.Json older than the
+    /// 8.0 the module is built on, and the runtime serves its own copy there (the resolver is for Windows
+    /// PowerShell only), so the module would fail on its first JSON call. It refuses at import instead, naming 7.4.
+    /// </summary>
+    internal static class RuntimeSupport
+    {
+        /// <summary>The first PowerShell 7 that runs on .NET 8, whose System.Text.Json the module needs.</summary>
+        internal static readonly Version MinimumPowerShell = new Version(7, 4);
+
+        /// <summary>The .NET that PowerShell 7.4 runs on.</summary>
+        internal static readonly Version MinimumRuntime = new Version(8, 0);
+
+        /// <summary>Why the module cannot run here, or null when it can: Windows PowerShell (.NET Framework, whose
+        /// dependencies the resolver serves) and .NET 8 or later (PowerShell 7.4+) can.</summary>
+        internal static string? Refusal(bool isDesktop, Version runtimeVersion)
+        {
+            if (isDesktop || runtimeVersion >= MinimumRuntime)
+            {
+                return null;
+            }
+            return $"AgentMailbox needs PowerShell {MinimumPowerShell} or later (or Windows PowerShell 5.1). This PowerShell runs on .NET {runtimeVersion.ToString(2)}, "
+                + $"whose System.Text.Json is older than the 8.0 the module is built on. Install PowerShell {MinimumPowerShell} or later.";
+        }
     }
 
     /// <summary>

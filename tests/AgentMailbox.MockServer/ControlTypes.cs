@@ -40,6 +40,9 @@ public enum FaultAction
 
     /// <summary>Send the headers, then never finish the body until the client goes away (at most 5 minutes).</summary>
     Stall,
+
+    /// <summary>Send the headers and half of the body, then hold the rest until the client goes away (at most 5 minutes).</summary>
+    StallMidBody,
 }
 
 /// <summary>A rule that makes matching requests fail in a chosen way.</summary>

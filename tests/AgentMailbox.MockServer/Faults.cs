@@ -272,7 +272,12 @@ internal static class FaultExecutor
                     http.Abort();
                     break;
                 case FaultAction.Stall:
+                case FaultAction.StallMidBody:
                     await res.StartAsync(http.RequestAborted);
+                    if (action == FaultAction.StallMidBody && writeBody)
+                    {
+                        await res.Body.WriteAsync(body.AsMemory(0, body.Length / 2), http.RequestAborted);
+                    }
                     await res.Body.FlushAsync(http.RequestAborted);
                     try
                     {

@@ -437,6 +437,7 @@ public sealed class MockAgentMailboxServer : IAsyncDisposable
         FaultAction.Truncate => "truncate",
         FaultAction.Html => "html",
         FaultAction.Stall => "stall",
+        FaultAction.StallMidBody => "stall-mid-body",
         _ => "none",
     };
 
@@ -448,6 +449,7 @@ public sealed class MockAgentMailboxServer : IAsyncDisposable
         "truncate" => FaultAction.Truncate,
         "html" => FaultAction.Html,
         "stall" => FaultAction.Stall,
+        "stall-mid-body" => FaultAction.StallMidBody,
         _ => null,
     };
 
@@ -512,7 +514,7 @@ public sealed class MockAgentMailboxServer : IAsyncDisposable
                         FaultAction? action = ParseAction(p.Value.ValueKind == JsonValueKind.Null ? null : p.Value.GetString());
                         if (action is null)
                         {
-                            await ControlError(http, $"unknown action '{p.Value}' (none, drop, reset-mid-body, truncate, html, stall)");
+                            await ControlError(http, $"unknown action '{p.Value}' (none, drop, reset-mid-body, truncate, html, stall, stall-mid-body)");
                             return;
                         }
 

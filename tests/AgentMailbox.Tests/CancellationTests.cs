@@ -7,7 +7,8 @@ namespace AgentMailbox.Tests;
 /// <summary>Cancelling the token ends a call promptly wherever it waits.</summary>
 public class CancellationTests : MockServerTestBase, IClassFixture<MockServerFixture>
 {
-    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(2);
+    /// <summary>The README's promise: Ctrl+C ends any cmdlet within a second.</summary>
+    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(1);
 
     public CancellationTests(MockServerFixture fixture) : base(fixture) { }
 
@@ -161,5 +162,46 @@ public class CancellationTests : MockServerTestBase, IClassFixture<MockServerFix
 
         Assert.IsAssignableFrom<OperationCanceledException>(error);
         Assert.IsNotAssignableFrom<AgentMailboxException>(error);
+    }
+
+    /// <summary>Starts the call, waits until its request is at the server, then closes (disposes) the client.</summary>
+    private async Task<(Exception? Error, TimeSpan Elapsed)> ClosedUnderAsync(AgentMailboxClient client, Func<Task> call, string method, string path, TimeSpan after)
+    {
+        var task = Start(call);
+        var deadline = Stopwatch.StartNew();
+        while (RequestsTo(method, path).Count == 0 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+        await Task.Delay(after);
+        Assert.False(task.IsCompleted, "the call ended before the client was closed");
+        var watch = Stopwatch.StartNew();
+        client.Dispose();
+        var error = await Record.ExceptionAsync(() => task.WaitAsync(TimeSpan.FromSeconds(10)));
+        return (error, watch.Elapsed);
+    }
+
+    [Theory]
+    [InlineData("waiting for headers")]
+    [InlineData("a stalled body")]
+    [InlineData("a wait before a retry")]
+    public async Task Closing_the_client_ends_a_call_in_flight_as_a_connection_failure_without_a_retry(string where)
+    {
+        // Disconnect-AgentMailbox or Remove-Module in another runspace: the call must end at once with a failure the
+        // module maps to ConnectionClosed, not run on, retry, or surface as a bare cancellation.
+        var client = NewClient(o => { o.Timeout = TimeSpan.FromSeconds(60); o.MaximumRetryCount = 3; });
+        const string path = "/mailbox/bob/unread";
+        Server.AddFault(where switch
+        {
+            "waiting for headers" => new FaultRule { Method = "GET", Path = path, DelayMs = 30000 },
+            "a stalled body" => new FaultRule { Method = "GET", Path = path, Action = FaultAction.Stall },
+            _ => new FaultRule { Method = "GET", Path = path, Status = 429, Headers = new Dictionary<string, string> { ["Retry-After"] = "30" } },
+        });
+
+        var (error, elapsed) = await ClosedUnderAsync(client, () => client.GetUnreadAsync("bob").CollectAsync(), "GET", path, TimeSpan.FromMilliseconds(300));
+
+        Assert.True(error is AgentMailboxException || error is ObjectDisposedException, $"got {error?.GetType().FullName ?? "no error"}: {error?.Message}");
+        Assert.True(elapsed < Prompt, $"took {elapsed}");
+        Assert.Single(RequestsTo("GET", path));
     }
 }

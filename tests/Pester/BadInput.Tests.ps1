@@ -36,8 +36,8 @@ Describe 'Agent ids' -Tag 'BadInput' {
     ) {
         $arguments = @{ Connection = $script:Me; Payload = 1; To = 'someone' }
         $arguments[$Parameter] = if ($Parameter -eq 'To') { $Id } else { @('ok', $Id) }
-        { Send-AgentMessage @arguments -ErrorAction Stop } | Should -Throw -ErrorId "ParameterArgumentValidationError,AgentMailbox.PowerShell.Commands.SendAgentMessageCommand"
-        try { Send-AgentMessage @arguments -ErrorAction Stop } catch { $_.Exception.Message | Should -Match "parameter '$Parameter'" }
+        $caught = { Send-AgentMessage @arguments -ErrorAction Stop } | Should -Throw -ErrorId "ParameterArgumentValidationError,AgentMailbox.PowerShell.Commands.SendAgentMessageCommand" -PassThru
+        $caught.Exception.Message | Should -Match "parameter '$Parameter'"
         Assert-NothingSent
     }
 
@@ -251,8 +251,8 @@ Describe 'Server URIs and other parameters' -Tag 'BadInput' {
         $saved = $env:AGENTSMCP_SERVER
         try {
             $env:AGENTSMCP_SERVER = 'ftp://x.example'
-            { Connect-AgentMailbox 'someone' -ErrorAction Stop } | Should -Throw -ErrorId 'ConnectFailed,*'
-            try { Connect-AgentMailbox 'someone' -ErrorAction Stop } catch { $_.Exception.Message | Should -Match 'AGENTSMCP_SERVER' }
+            $caught = { Connect-AgentMailbox 'someone' -ErrorAction Stop } | Should -Throw -ErrorId 'ConnectFailed,*' -PassThru
+            $caught.Exception.Message | Should -Match 'AGENTSMCP_SERVER'
         }
         finally { $env:AGENTSMCP_SERVER = $saved }
     }

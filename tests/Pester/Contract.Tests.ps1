@@ -236,13 +236,35 @@ Describe 'Contract against the <Kind> server' -ForEach $targets {
             $again.Payload['n']['psextended'] | Should -Be 4
         }
 
-        It 'sends payloads nested 70 levels deep without truncation' {
-            $deep = @{ leaf = 'bottom' }
-            1..69 | ForEach-Object { $deep = @{ next = $deep } }
-            $got = Send-AndRead $deep @{ depth = 70 }
-            $node = $got.Payload
-            1..69 | ForEach-Object { $node = $node.next }
-            $node.leaf | Should -Be 'bottom'
+        It 'round-trips a <Kind> nested 256 levels deep (the README''s promise), as payload and inside the snapshot' -ForEach @(
+            @{ Kind = 'hashtable' }, @{ Kind = 'ordered' }, @{ Kind = 'pscustomobject' }, @{ Kind = 'array' }
+        ) {
+            # 256 containers, one inside the other; the innermost holds the string 'bottom'.
+            $deep = 'bottom'
+            for ($i = 0; $i -lt 256; $i++) {
+                $deep = switch ($Kind) {
+                    'hashtable' { @{ next = $deep } }
+                    'ordered' { [ordered]@{ next = $deep } }
+                    'pscustomobject' { [pscustomobject]@{ next = $deep } }
+                    'array' { $a = [object[]]::new(1); $a[0] = $deep; , $a }
+                }
+            }
+            # A snapshot must be an object: one that holds the 255 levels below the top.
+            $snapshot = if ($Kind -eq 'array') { @{ next = $deep[0] } } else { $deep }
+            $got = Send-AndRead $deep $snapshot
+            $got | Should -Not -BeNullOrEmpty
+            foreach ($value in $got.Payload, $got.Context.Snapshot) {
+                $node = $value
+                $levels = 0
+                while ($true) {
+                    if ($node -is [object[]]) { $node = $node[0] }
+                    elseif ($node -is [System.Management.Automation.PSCustomObject]) { $node = $node.next }
+                    else { break }
+                    $levels++
+                }
+                $levels | Should -Be 256
+                $node | Should -BeExactly 'bottom'
+            }
         }
 
         It 'sends strings, numbers, arrays and $null as whole payloads' -ForEach @(

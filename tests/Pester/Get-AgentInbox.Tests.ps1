@@ -28,9 +28,18 @@ Describe 'Get-AgentInbox' {
         $all[0].Timestamp.Offset | Should -Be ([TimeSpan]::Zero)
     }
 
-    It 'writes each message as it is decoded, so Select-Object -First stops early' {
-        $first = Get-AgentInbox -Connection $readerConnection | Select-Object -First 1
+    It 'writes each message as it is decoded, so Select-Object -First 1 returns while the body is still arriving' {
+        # The server sends half of the inbox and holds the rest for minutes: only a cmdlet that writes each message
+        # as it is decoded returns; one that buffered the body would time out on the held half, with nothing out.
+        $patient = Connect-AgentMailbox $reader -Server $server.Uri -TimeoutSec 30 -PassThru
+        Add-MockFault $server -Path '/mailbox/*' -Method GET -Action stall-mid-body | Out-Null
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $first = Get-AgentInbox -Connection $patient -ErrorVariable failures -ErrorAction SilentlyContinue | Select-Object -First 1
+        $watch.Stop()
+        $failures | Should -BeNullOrEmpty
         $first.Payload.seq | Should -Be 1
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 20 -Because 'the rest of the body is held for 5 minutes and the connection times out at 30 s'
+        $patient | Disconnect-AgentMailbox
     }
 
     It 'marks nothing read' {
@@ -42,12 +51,17 @@ Describe 'Get-AgentInbox' {
         Add-MockFault $server -Path '/mailbox/*' -Method GET -DelayMs 30000 | Out-Null
         $ps = [powershell]::Create()
         $null = $ps.AddScript("Import-Module '$(Get-BuiltModulePath)'; Connect-AgentMailbox stopper -Server '$($server.Uri)'; Get-AgentInbox")
+        Clear-MockRequest $server
         $async = $ps.BeginInvoke()
-        Start-Sleep -Milliseconds 800
+        $deadline = [DateTime]::UtcNow.AddSeconds(15)
+        while ([DateTime]::UtcNow -lt $deadline -and -not @(Get-MockRequest $server -PathLike '/mailbox/*').Count) { Start-Sleep -Milliseconds 50 }
+        Start-Sleep -Milliseconds 300
+        $async.IsCompleted | Should -BeFalse
         $watch = [Diagnostics.Stopwatch]::StartNew()
         $ps.Stop()
         $watch.Stop()
-        $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+        # The README's promise: Ctrl+C ends any cmdlet within a second (the Stop() call returns when the pipeline has stopped).
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 1
         $ps.InvocationStateInfo.State | Should -Be 'Stopped'
         $ps.Dispose()
     }

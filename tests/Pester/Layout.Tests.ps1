@@ -344,7 +344,10 @@ $ask = { param($Name, $From) $resolve.Invoke($null, @($null, [System.ResolveEven
 "UNKNOWN=$($null -eq (& $ask 'Not.Shipped, Version=1.0.0.0' $assembly))"
 "TOONEW=$($null -eq (& $ask 'System.Buffers, Version=99.0.0.0, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51' $assembly))"
 "RESOURCES=$($null -eq (& $ask 'System.Text.Json.resources, Version=8.0.0.0, Culture=de, PublicKeyToken=cc7b13ffcd2ddd51' $assembly))"
-$null = & $ask 'System.Text.Json, Version=8.0.0.0, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51' $assembly
+# Asked by the module for a dependency the runtime already serves: the answer is the runtime's own copy (the
+# shipped one is never loaded beside it), at least as new as the one asked for.
+$answer = & $ask 'System.Text.Json, Version=8.0.0.0, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51' $assembly
+"ANSWERED=$($answer.GetName().Name) $($answer.GetName().Version.Major -ge 8) $($answer.Location -notlike '*AgentMailbox*')"
 & $Demo -Server $ServerUri -Suffix "@resolver-$(Get-Random)"
 $loaded = [System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { -not $_.IsDynamic }
 $json = @($loaded | Where-Object { $_.GetName().Name -eq 'System.Text.Json' })
@@ -358,8 +361,42 @@ $json = @($loaded | Where-Object { $_.GetName().Name -eq 'System.Text.Json' })
         $result.Output | Should -Match 'UNKNOWN=True'
         $result.Output | Should -Match 'TOONEW=True'
         $result.Output | Should -Match 'RESOURCES=True'
+        $result.Output | Should -Match 'ANSWERED=System.Text.Json True True'
         $result.Output | Should -Match 'has the reply; its snapshot says step = research_complete'
         $result.Output | Should -Match 'RUNTIMEJSON=True'
         $result.Output | Should -Match 'FROMDEPENDENCIES=0'
+    }
+
+    It 'answers a request of the module''s own DLLs with the copy shipped in Dependencies, when the runtime has none' {
+        # A copy of the module with one more dependency that no runtime has: the resolver must load it from
+        # Dependencies, at the version shipped, and refuse a request for a newer version.
+        $copy = Join-Path $scratch "module-$([Guid]::NewGuid().ToString('N').Substring(0, 8))/AgentMailbox"
+        New-Item -ItemType Directory -Path (Split-Path $copy) | Out-Null
+        Copy-Item -Recurse $moduleDir $copy
+        Add-Type -OutputAssembly (Join-Path $copy 'Dependencies/AgentMailbox.Resolver.Probe.dll') -OutputType Library -TypeDefinition @'
+[assembly: System.Reflection.AssemblyVersion("1.2.3.4")]
+namespace AgentMailbox.Resolver.Probe { public static class Marker { public const string Value = "probe"; } }
+'@
+        $result = Invoke-FreshPwsh -Arguments (Join-Path $copy 'AgentMailbox.psd1') -Script @'
+param($Manifest)
+$ErrorActionPreference = 'Stop'
+Import-Module $Manifest
+$assembly = (Get-Module AgentMailbox).ImplementingAssembly
+$resolver = $assembly.GetType('AgentMailbox.PowerShell.DependencyResolver', $true)
+$flags = [System.Reflection.BindingFlags]'Static,NonPublic'
+$resolver.GetMethod('Register', $flags, $null, [type[]]@([bool]), $null).Invoke($null, @($true))
+$resolve = $resolver.GetMethod('Resolve', $flags)
+$ask = { param($Name, $From) $resolve.Invoke($null, @($null, [System.ResolveEventArgs]::new($Name, $From))) }
+$shipped = & $ask 'AgentMailbox.Resolver.Probe, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null' $assembly
+"SHIPPED=$($shipped.GetName().Version) $($shipped.Location)"
+"NEWER=$($null -eq (& $ask 'AgentMailbox.Resolver.Probe, Version=2.0.0.0, Culture=neutral, PublicKeyToken=null' $assembly))"
+"FOREIGN=$($null -eq (& $ask 'AgentMailbox.Resolver.Probe, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null' ([psobject].Assembly)))"
+'@
+        $result.ExitCode | Should -Be 0 -Because $result.Output
+        $expected = Join-Path $copy 'Dependencies/AgentMailbox.Resolver.Probe.dll'
+        # (Add-Type names the assembly itself; the resolver goes by file name, so the version and path identify it.)
+        $result.Output | Should -Match "SHIPPED=1\.2\.3\.4 $([regex]::Escape($expected))"
+        $result.Output | Should -Match 'NEWER=True'
+        $result.Output | Should -Match 'FOREIGN=True'
     }
 }

@@ -37,7 +37,7 @@ function Add-MockFault {
         [string] $ContentType,
         [hashtable] $Headers,
         [int] $DelayMs,
-        [ValidateSet('none', 'drop', 'reset-mid-body', 'truncate', 'html', 'stall')] [string] $Action,
+        [ValidateSet('none', 'drop', 'reset-mid-body', 'truncate', 'html', 'stall', 'stall-mid-body')] [string] $Action,
         [int] $Count = 1,
         [switch] $AfterHandler
     )

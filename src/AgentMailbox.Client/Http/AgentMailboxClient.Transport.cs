@@ -174,13 +174,19 @@ namespace AgentMailbox
             string requestId = Guid.NewGuid().ToString();
             string methodName = method.Method;
             var started = Stopwatch.StartNew();
-            TimeSpan timeoutValue = RequestTimeout.Resolve(_options.Timeout);
+            TimeSpan timeoutValue = RequestTimeout.ForAttempt(RequestTimeout.Resolve(_options.Timeout));
 
             for (int attempt = 1; ; attempt++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (attempt > 1)
+                {
+                    // A whole command's deadline (RequestTimeout.Until) also bounds each later attempt.
+                    timeoutValue = RequestTimeout.ForAttempt(RequestTimeout.Resolve(_options.Timeout));
+                }
                 var timeout = new CancellationTokenSource();
-                var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                // Closing the client (Dispose) ends the request wherever it waits, its body reads included.
+                var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _closing.Token);
                 if (timeoutValue != System.Threading.Timeout.InfiniteTimeSpan)
                 {
                     timeout.CancelAfter(timeoutValue);
@@ -361,15 +367,29 @@ namespace AgentMailbox
         private async Task<bool> DelayAsync(TimeSpan wait, Stopwatch started, CancellationToken cancellationToken)
         {
             var budget = TimeSpan.FromTicks(_options.MaximumRetryDelay.Ticks * 2);
-            if (started.Elapsed + wait > budget)
+            if (started.Elapsed + wait > budget || IsDisposed)
             {
+                return false;
+            }
+            if (RequestTimeout.Left() is TimeSpan left && wait >= left)
+            {
+                // The command's own timeout would run out during the wait: fail now with what asked for it.
                 return false;
             }
             if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+                try
+                {
+                    await Task.Delay(wait, waiting.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // The connection was closed during the wait.
+                    return false;
+                }
             }
-            return true;
+            return !IsDisposed;
         }
 
         private async Task<AgentMailboxException> ReadFailureAsync(HttpResponseMessage response, string method, string path, string requestId,

@@ -27,6 +27,62 @@ namespace AgentMailbox
         /// <summary>The timeout of the current flow, or the connection's when none is set.</summary>
         internal static TimeSpan Resolve(TimeSpan connectionTimeout) => Current.Value ?? connectionTimeout;
 
+        private static readonly AsyncLocal<DateTime?> Deadline = new AsyncLocal<DateTime?>();
+
+        /// <summary>
+        /// Bounds everything the client calls of the current async flow do until the scope is disposed, retry waits
+        /// included, by <paramref name="deadlineUtc"/> (a whole command's timeout): a retry whose wait would end
+        /// after it is not made, the call fails with the failure that asked for it, and each attempt waits for its
+        /// answer no longer than what is left.
+        /// </summary>
+        public static IDisposable Until(DateTime deadlineUtc)
+        {
+            var previous = Deadline.Value;
+            Deadline.Value = previous is DateTime earlier && earlier < deadlineUtc ? earlier : deadlineUtc;
+            return new DeadlineScope(previous);
+        }
+
+        /// <summary>The time left before the current flow's deadline, or null when it has none.</summary>
+        internal static TimeSpan? Left()
+        {
+            if (Deadline.Value is not DateTime deadline)
+            {
+                return null;
+            }
+            var left = deadline - DateTime.UtcNow;
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+
+        /// <summary>The timeout of one attempt: <paramref name="timeout"/>, cut to what is left before the deadline.</summary>
+        internal static TimeSpan ForAttempt(TimeSpan timeout)
+        {
+            if (Left() is not TimeSpan left)
+            {
+                return timeout;
+            }
+            if (left < TimeSpan.FromMilliseconds(1))
+            {
+                left = TimeSpan.FromMilliseconds(1);
+            }
+            return timeout == Timeout.InfiniteTimeSpan || left < timeout ? left : timeout;
+        }
+
+        private sealed class DeadlineScope : IDisposable
+        {
+            private readonly DateTime? _previous;
+            private int _disposed;
+
+            public DeadlineScope(DateTime? previous) => _previous = previous;
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                {
+                    Deadline.Value = _previous;
+                }
+            }
+        }
+
         private sealed class Scope : IDisposable
         {
             private readonly TimeSpan? _previous;

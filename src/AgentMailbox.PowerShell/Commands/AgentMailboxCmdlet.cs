@@ -27,6 +27,7 @@ namespace AgentMailbox.PowerShell.Commands
         public void Dispose()
         {
             _throttled?.Dispose();
+            ReleaseConnections();
             _stopping.Dispose();
         }
 
@@ -38,6 +39,71 @@ namespace AgentMailbox.PowerShell.Commands
         /// <summary>The timeout of this call's requests (-TimeoutSec), or null for the connection's.</summary>
         protected virtual TimeSpan? CallTimeout => null;
 
+        /// <summary>When a whole-command timeout runs out (UTC), bounding every request and retry wait; null for none.</summary>
+        protected virtual DateTime? CallDeadline => null;
+
+        #region Connection leases
+
+        private readonly List<Connection> _leased = new List<Connection>();
+
+        /// <summary>
+        /// Holds <paramref name="connection"/> for the rest of this command, so that replacing the default connection
+        /// (which closes the old one once no call uses it) lets this call finish. Released when the command is disposed.
+        /// </summary>
+        protected bool TryLease(Connection connection)
+        {
+            lock (_leased)
+            {
+                if (_leased.Contains(connection))
+                {
+                    return true;
+                }
+                if (!connection.TryLease())
+                {
+                    return false;
+                }
+                _leased.Add(connection);
+                return true;
+            }
+        }
+
+        private void ReleaseConnections()
+        {
+            lock (_leased)
+            {
+                foreach (var connection in _leased)
+                {
+                    connection.Release();
+                }
+                _leased.Clear();
+            }
+        }
+
+        /// <summary>A connection this command uses that was closed (Disconnect-AgentMailbox, Remove-Module) while it ran.</summary>
+        private Connection? ClosedConnection()
+        {
+            lock (_leased)
+            {
+                foreach (var connection in _leased)
+                {
+                    if (connection.IsClosed)
+                    {
+                        return connection;
+                    }
+                }
+            }
+            return null;
+        }
+
+        /// <summary>The failures with which a request ends when its connection is closed under it.</summary>
+        private static bool IsClosingFailure(Exception ex)
+            => ex is ObjectDisposedException || ex is OperationCanceledException || ex is AgentMailboxConnectionException
+               // A close during the wait before a retry ends the call with the failure that asked for the retry.
+               || ex is AgentMailboxRateLimitException || ex is AgentMailboxServerException
+               || ex is System.Net.Http.HttpRequestException || ex is System.IO.IOException || ex is AggregateException;
+
+        #endregion
+
         #region Running requests
 
         /// <summary>Runs one client call on the pipeline thread, cancelled by Ctrl+C; verbose lines are written afterwards.</summary>
@@ -47,8 +113,10 @@ namespace AgentMailbox.PowerShell.Commands
             {
                 Task<T> task;
                 var timeout = CallTimeout;
+                var deadline = CallDeadline;
                 using (RequestObserver.Observe(_requests.Enqueue))
                 using (timeout is null ? null : RequestTimeout.Override(timeout.Value))
+                using (deadline is null ? null : RequestTimeout.Until(deadline.Value))
                 {
                     task = call(StopToken);
                 }
@@ -57,6 +125,10 @@ namespace AgentMailbox.PowerShell.Commands
             catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
+            }
+            catch (Exception ex) when (!StopToken.IsCancellationRequested && IsClosingFailure(ex) && ClosedConnection() is Connection closed)
+            {
+                throw new ConnectionClosedException(closed, ex);
             }
             finally
             {
@@ -85,7 +157,7 @@ namespace AgentMailbox.PowerShell.Commands
                 {
                     items.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 }
-                catch (Exception) when (StopToken.IsCancellationRequested)
+                catch (Exception) when (StopToken.IsCancellationRequested || ClosedConnection() is not null)
                 {
                 }
             }
@@ -130,7 +202,11 @@ namespace AgentMailbox.PowerShell.Commands
                 exception = aggregate.InnerExceptions[0];
             }
             var category = CategoryOf(exception);
-            if (category == ErrorCategory.ObjectNotFound && notFoundErrorId is not null)
+            if (exception is ConnectionClosedException)
+            {
+                errorId = ErrorIds.ConnectionClosed;
+            }
+            else if (category == ErrorCategory.ObjectNotFound && notFoundErrorId is not null)
             {
                 errorId = notFoundErrorId;
             }
@@ -196,6 +272,7 @@ namespace AgentMailbox.PowerShell.Commands
 
         private static string? RecommendedActionFor(Exception exception) => exception switch
         {
+            ConnectionClosedException _ => "Run Connect-AgentMailbox again.",
             AgentMailboxTimeoutException _ => "Retry, or raise -TimeoutSec (on this command, or on Connect-AgentMailbox for the connection).",
             AgentMailboxConnectionException c => c.MayHaveBeenDelivered
                 ? "The message may have been stored: check the thread (Get-AgentThread) before sending it again."
@@ -368,6 +445,11 @@ namespace AgentMailbox.PowerShell.Commands
             get
             {
                 var connection = Connection ?? DefaultConnection.Current;
+                // The default may be replaced (and the old one retired) between reading and leasing it: read again.
+                for (int tries = 0; connection is not null && !TryLease(connection) && tries < 100; tries++)
+                {
+                    connection = Connection ?? DefaultConnection.Current;
+                }
                 if (connection is null)
                 {
                     var record = new ErrorRecord(
@@ -386,6 +468,19 @@ namespace AgentMailbox.PowerShell.Commands
                 }
                 return connection;
             }
+        }
+    }
+
+    /// <summary>
+    /// A request failed because its connection was closed (Disconnect-AgentMailbox or Remove-Module, perhaps in another
+    /// runspace) while the call was in progress: the module's ConnectionClosed error, written for the input it hit.
+    /// </summary>
+    public sealed class ConnectionClosedException : AgentMailboxConnectionException
+    {
+        internal ConnectionClosedException(Connection connection, Exception inner)
+            : base($"The connection of {connection.AgentId} to {connection.Server.AbsoluteUri} was closed (Disconnect-AgentMailbox or Remove-Module) while this call was in progress.",
+                null, null, null, inner)
+        {
         }
     }
 }

@@ -109,8 +109,13 @@ namespace AgentMailbox.PowerShell.Commands
                 throw;
             }
 
-            var connection = new Connection(agentId, client, registered.Created, DateTimeOffset.UtcNow);
-            DefaultConnection.Exchange(connection);
+            var connection = new Connection(agentId, client, registered.Created, DateTimeOffset.UtcNow) { HandedOut = PassThru };
+            // The connection replaced is closed once no call uses it, unless a script may hold it (it was output).
+            var replaced = DefaultConnection.Exchange(connection);
+            if (replaced is not null && !replaced.HandedOut)
+            {
+                replaced.Retire();
+            }
             WriteVerbose($"Connected as {agentId} to {server.AbsoluteUri} ({(registered.Created ? "a new agent" : "an existing agent")}).");
             if (PassThru)
             {

@@ -12,6 +12,7 @@ namespace AgentMailbox.PowerShell.Commands
             var connection = DefaultConnection.Current;
             if (connection is not null && !connection.IsClosed)
             {
+                connection.HandedOut = true;
                 WriteObject(connection);
             }
         }

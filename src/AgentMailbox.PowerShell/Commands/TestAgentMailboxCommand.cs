@@ -42,9 +42,20 @@ namespace AgentMailbox.PowerShell.Commands
         /// <inheritdoc />
         protected override TimeSpan? CallTimeout => TimeSpan.FromSeconds(TimeoutSec);
 
+        private DateTime _startedUtc;
+
+        /// <summary>A probe answers within its own timeout: retries of the connection's client fit inside it or are not made.</summary>
+        protected override DateTime? CallDeadline => _startedUtc + TimeSpan.FromSeconds(TimeoutSec);
+
         protected override void ProcessRecord()
         {
+            _startedUtc = DateTime.UtcNow;
             var connection = Connection ?? (Server is null ? DefaultConnection.Current : null);
+            if (connection is not null && !TryLease(connection))
+            {
+                connection = Connection ?? DefaultConnection.Current;
+                if (connection is not null && !TryLease(connection)) connection = null;
+            }
             Uri? server = Server;
             if (connection is not null && connection.IsClosed)
             {

@@ -15,6 +15,7 @@ namespace AgentMailbox.PowerShell.Commands
     public sealed class WaitAgentMessageCommand : AgentMailboxConnectedCmdlet
     {
         private readonly Stopwatch _watch = new Stopwatch();
+        private DateTime _startedUtc;
 
         #region Parameters
 
@@ -54,6 +55,7 @@ namespace AgentMailbox.PowerShell.Commands
             var connection = CurrentConnection;
             var watch = _watch;
             watch.Restart();
+            _startedUtc = DateTime.UtcNow;
             var deadline = TimeoutSec == 0 ? TimeSpan.MaxValue : TimeSpan.FromSeconds(TimeoutSec);
             var maxInterval = TimeSpan.FromSeconds(PollIntervalSec);
             var backoff = new PollBackoff(maxInterval);
@@ -132,6 +134,9 @@ namespace AgentMailbox.PowerShell.Commands
                 }
             }
         }
+
+        /// <summary>-TimeoutSec bounds the whole wait: every poll and every wait before a retry inside one.</summary>
+        protected override DateTime? CallDeadline => TimeoutSec == 0 ? null : _startedUtc + TimeSpan.FromSeconds(TimeoutSec);
 
         /// <summary>A poll may take no longer than what is left of -TimeoutSec (or the connection's timeout, if shorter).</summary>
         protected override TimeSpan? CallTimeout

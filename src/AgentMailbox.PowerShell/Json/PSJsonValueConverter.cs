@@ -151,18 +151,18 @@ namespace AgentMailbox.PowerShell
                 }
                 return result;
             }
-            var added = new Dictionary<string, PSNoteProperty>(StringComparer.Ordinal);
+            // The collection stores a copy of each property it is given, so the last values are found first.
+            var last = new Dictionary<string, object?>(StringComparer.Ordinal);
             for (int i = first; i < end; i++)
             {
-                if (added.TryGetValue(entries[i].Key, out var property))
+                last[entries[i].Key] = entries[i].Value;
+            }
+            for (int i = first; i < end; i++)
+            {
+                if (last.TryGetValue(entries[i].Key, out var value))
                 {
-                    property.Value = entries[i].Value;
-                }
-                else
-                {
-                    property = new PSNoteProperty(entries[i].Key, entries[i].Value);
-                    added.Add(entries[i].Key, property);
-                    result.Properties.Add(property, preValidated: true);
+                    result.Properties.Add(new PSNoteProperty(entries[i].Key, value), preValidated: true);
+                    last.Remove(entries[i].Key);
                 }
             }
             return result;
