@@ -161,8 +161,7 @@ namespace AgentMailbox.PowerShell.Commands
                     return;
                 }
                 baseline = _baseline;
-                // Keys become known in input order, whichever request finishes first: a rollup made again lists its
-                // children in that order.
+                // A rollup made again lists its children in input order, whichever request finishes first.
                 baseline.Reserve(key);
             }
 
@@ -415,6 +414,8 @@ namespace AgentMailbox.PowerShell.Commands
             private readonly Dictionary<string, Known?> _entries = new Dictionary<string, Known?>(StringComparer.Ordinal);
             private readonly List<string> _order = new List<string>();
             private readonly HashSet<string> _ordered = new HashSet<string>(StringComparer.Ordinal);
+            private readonly List<string> _inputOrder = new List<string>();
+            private readonly HashSet<string> _inputs = new HashSet<string>(StringComparer.Ordinal);
 
             public Baseline(bool complete) => Complete = complete;
 
@@ -440,14 +441,17 @@ namespace AgentMailbox.PowerShell.Commands
                 }
             }
 
-            /// <summary>Gives a key its place in the order of <see cref="ChildrenOf"/> before anything is known of it.</summary>
+            /// <summary>
+            /// Gives an input's key its place in the order of <see cref="ChildrenOf"/> (input order, whichever request
+            /// finishes first), before anything is known of it.
+            /// </summary>
             public void Reserve(string key)
             {
                 lock (_gate)
                 {
-                    if (_ordered.Add(key))
+                    if (_inputs.Add(key))
                     {
-                        _order.Add(key);
+                        _inputOrder.Add(key);
                     }
                 }
             }
@@ -483,15 +487,25 @@ namespace AgentMailbox.PowerShell.Commands
                 }
             }
 
-            /// <summary>The keys whose parent is <paramref name="parentKey"/>, in the order they became known.</summary>
+            /// <summary>
+            /// The keys whose parent is <paramref name="parentKey"/>: those of this command's inputs in input order, then
+            /// the others in the order they became known (the checkpoint's).
+            /// </summary>
             public List<string> ChildrenOf(string parentKey)
             {
                 lock (_gate)
                 {
                     var children = new List<string>();
-                    foreach (string key in _order)
+                    foreach (string key in _inputOrder)
                     {
                         if (_entries.TryGetValue(key, out var known) && known is not null && known.ParentKey == parentKey)
+                        {
+                            children.Add(key);
+                        }
+                    }
+                    foreach (string key in _order)
+                    {
+                        if (!_inputs.Contains(key) && _entries.TryGetValue(key, out var known) && known is not null && known.ParentKey == parentKey)
                         {
                             children.Add(key);
                         }
