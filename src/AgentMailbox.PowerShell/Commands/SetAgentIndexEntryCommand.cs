@@ -161,7 +161,8 @@ namespace AgentMailbox.PowerShell.Commands
                     return;
                 }
                 baseline = _baseline;
-                // A rollup made again lists its children in input order, whichever request finishes first.
+                // Keys not known from a checkpoint become known in input order, whichever read finishes first: a rollup
+                // made again lists its children in the same order as without -ThrottleLimit.
                 baseline.Reserve(key);
             }
 
@@ -414,8 +415,6 @@ namespace AgentMailbox.PowerShell.Commands
             private readonly Dictionary<string, Known?> _entries = new Dictionary<string, Known?>(StringComparer.Ordinal);
             private readonly List<string> _order = new List<string>();
             private readonly HashSet<string> _ordered = new HashSet<string>(StringComparer.Ordinal);
-            private readonly List<string> _inputOrder = new List<string>();
-            private readonly HashSet<string> _inputs = new HashSet<string>(StringComparer.Ordinal);
 
             public Baseline(bool complete) => Complete = complete;
 
@@ -442,16 +441,16 @@ namespace AgentMailbox.PowerShell.Commands
             }
 
             /// <summary>
-            /// Gives an input's key its place in the order of <see cref="ChildrenOf"/> (input order, whichever request
-            /// finishes first), before anything is known of it.
+            /// Gives a key its place in the order of <see cref="ChildrenOf"/> before anything is known of it, so keys
+            /// first learned by this command's reads take input order, whichever read finishes first.
             /// </summary>
             public void Reserve(string key)
             {
                 lock (_gate)
                 {
-                    if (_inputs.Add(key))
+                    if (_ordered.Add(key))
                     {
-                        _inputOrder.Add(key);
+                        _order.Add(key);
                     }
                 }
             }
@@ -487,25 +486,15 @@ namespace AgentMailbox.PowerShell.Commands
                 }
             }
 
-            /// <summary>
-            /// The keys whose parent is <paramref name="parentKey"/>: those of this command's inputs in input order, then
-            /// the others in the order they became known (the checkpoint's).
-            /// </summary>
+            /// <summary>The keys whose parent is <paramref name="parentKey"/>, in the order they became known.</summary>
             public List<string> ChildrenOf(string parentKey)
             {
                 lock (_gate)
                 {
                     var children = new List<string>();
-                    foreach (string key in _inputOrder)
-                    {
-                        if (_entries.TryGetValue(key, out var known) && known is not null && known.ParentKey == parentKey)
-                        {
-                            children.Add(key);
-                        }
-                    }
                     foreach (string key in _order)
                     {
-                        if (!_inputs.Contains(key) && _entries.TryGetValue(key, out var known) && known is not null && known.ParentKey == parentKey)
+                        if (_entries.TryGetValue(key, out var known) && known is not null && known.ParentKey == parentKey)
                         {
                             children.Add(key);
                         }
