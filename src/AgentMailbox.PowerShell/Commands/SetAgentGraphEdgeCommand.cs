@@ -12,6 +12,8 @@ namespace AgentMailbox.PowerShell.Commands
     [OutputType(typeof(GraphEdge))]
     public sealed class SetAgentGraphEdgeCommand : AgentMailboxRequestCmdlet
     {
+        private ThrottledRequests<GraphEdge>? _upserts;
+
         #region Parameters
 
         /// <summary>The id of the node the edge leaves.</summary>
@@ -38,32 +40,43 @@ namespace AgentMailbox.PowerShell.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        /// <summary>
+        /// How many upserts may be in flight at once (1 to 64; default 1, one after another). Outputs still come out in
+        /// input order, and inputs for the same edge (source, target, type) are sent one after another in input order.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 1;
+
         #endregion
 
         #region Overrides
+
+        protected override void BeginProcessing()
+            => _upserts = StartRequests<GraphEdge>(ThrottleLimit, new CommandProgress(this, "Set-AgentGraphEdge", "set"));
 
         protected override void ProcessRecord()
         {
             var connection = CurrentConnection;
             var edge = new GraphEdge(SourceId, TargetId, Type, Weight);
+            bool passThru = PassThru;
             if (!ShouldProcess($"edge {edge} (weight {Weight}) from {connection.AgentId}", "Set graph edge"))
             {
                 return;
             }
-            try
-            {
-                Await(ct => connection.Client.SetGraphEdgeAsync(connection.AgentId, edge, ct));
-            }
-            catch (Exception ex) when (IsReportable(ex))
-            {
-                WriteFailure(ex, ErrorIds.SetGraphEdgeFailed, edge);
-                return;
-            }
-            if (PassThru)
-            {
-                WriteObject(edge);
-            }
+            _upserts!.Submit("edge\n" + edge.SourceId + "\n" + edge.TargetId + "\n" + edge.Type,
+                ct => connection.Client.SetGraphEdgeAsync(connection.AgentId, edge, ct),
+                _ =>
+                {
+                    if (passThru)
+                    {
+                        WriteObject(edge);
+                    }
+                },
+                ex => WriteFailure(ex, ErrorIds.SetGraphEdgeFailed, edge));
         }
+
+        protected override void EndProcessing() => _upserts?.Complete();
 
         #endregion
     }

@@ -11,6 +11,8 @@ namespace AgentMailbox.PowerShell.Commands
     [OutputType(typeof(GraphNode))]
     public sealed class SetAgentGraphNodeCommand : AgentMailboxRequestCmdlet
     {
+        private ThrottledRequests<GraphNode>? _upserts;
+
         #region Parameters
 
         /// <summary>The node's id, unique per agent; upserting an existing id replaces that node.</summary>
@@ -43,6 +45,14 @@ namespace AgentMailbox.PowerShell.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        /// <summary>
+        /// How many upserts may be in flight at once (1 to 64; default 1, one after another). Outputs still come out in
+        /// input order, and inputs for the same node id are sent one after another in input order (the last one wins).
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 1;
+
         /// <summary>The piped object, for a script-block -Metadata.</summary>
         [Parameter(ValueFromPipeline = true, DontShow = true)]
         [AllowNull]
@@ -52,9 +62,17 @@ namespace AgentMailbox.PowerShell.Commands
 
         #region Overrides
 
+        protected override void BeginProcessing()
+            => _upserts = StartRequests<GraphNode>(ThrottleLimit, new CommandProgress(this, "Set-AgentGraphNode", "set"));
+
         protected override void ProcessRecord()
         {
             var connection = CurrentConnection;
+            var upserts = _upserts!;
+            string id = Id;
+            string name = Name;
+            string? description = Description;
+            bool passThru = PassThru;
             string type = ContextInput.Canonical(ContextVocabulary.NodeTypes, Type);
             object? target = InputObject ?? (object)Id;
             bool isScript = PSJsonValueConverter.Unwrap(Metadata, out _) is ScriptBlock;
@@ -67,13 +85,13 @@ namespace AgentMailbox.PowerShell.Commands
                 }
                 catch (ArgumentException ex)
                 {
-                    WriteFailure(ex, ErrorIds.InvalidMetadata, target);
+                    upserts.Post(() => WriteFailure(ex, ErrorIds.InvalidMetadata, target));
                     return;
                 }
             }
 
             // Asked before a script-block -Metadata runs, so that under -WhatIf it does not run either.
-            if (!ShouldProcess($"node {Id} ({type}) of {connection.AgentId}", "Set graph node"))
+            if (!ShouldProcess($"node {id} ({type}) of {connection.AgentId}", "Set graph node"))
             {
                 return;
             }
@@ -85,32 +103,42 @@ namespace AgentMailbox.PowerShell.Commands
                 }
                 catch (ArgumentException ex)
                 {
-                    WriteFailure(ex, ErrorIds.InvalidMetadata, target);
+                    upserts.Post(() => WriteFailure(ex, ErrorIds.InvalidMetadata, target));
                     return;
                 }
                 catch (Exception ex) when (IsReportable(ex))
                 {
-                    WriteFailure(ex, ErrorIds.MetadataScriptFailed, target);
+                    upserts.Post(() => WriteFailure(ex, ErrorIds.MetadataScriptFailed, target));
                     return;
                 }
             }
 
-            var node = new GraphNode(Id, type, Name, Description, metadata);
+            // The node as output keeps the metadata as given; the one sent carries it converted on this thread.
+            var node = new GraphNode(id, type, name, description, metadata);
+            object? wireMetadata;
             try
             {
-                Await(ct => connection.Client.SetGraphNodeAsync(connection.AgentId, node, ct));
+                wireMetadata = upserts.Detach(metadata);
             }
             catch (Exception ex) when (IsReportable(ex))
             {
-                WriteFailure(ex, ErrorIds.SetGraphNodeFailed, target);
+                upserts.Post(() => WriteFailure(ex, ErrorIds.InvalidMetadata, target));
                 return;
             }
-            if (PassThru)
-            {
-                // The server stores {} when no metadata is sent, and reads give it back as an empty object.
-                WriteObject(metadata is null ? new GraphNode(Id, type, Name, Description, new PSObject()) : node);
-            }
+            var wire = upserts.IsConcurrent ? new GraphNode(id, type, name, description, wireMetadata) : node;
+            upserts.Submit("node\n" + id, ct => connection.Client.SetGraphNodeAsync(connection.AgentId, wire, ct),
+                _ =>
+                {
+                    if (passThru)
+                    {
+                        // The server stores {} when no metadata is sent, and reads give it back as an empty object.
+                        WriteObject(metadata is null ? new GraphNode(id, type, name, description, new PSObject()) : node);
+                    }
+                },
+                ex => WriteFailure(ex, ErrorIds.SetGraphNodeFailed, target));
         }
+
+        protected override void EndProcessing() => _upserts?.Complete();
 
         #endregion
     }

@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace AgentMailbox.PowerShell.Commands
 {
@@ -23,6 +25,7 @@ namespace AgentMailbox.PowerShell.Commands
         private int _inputs;
         private int _sent;
         private int _skipped;
+        private ThrottledRequests<Outcome>? _requests;
 
         #region Parameters
 
@@ -59,6 +62,15 @@ namespace AgentMailbox.PowerShell.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        /// <summary>
+        /// How many requests (upserts, and with -Incremental without a checkpoint the reads of keys) may be in flight at
+        /// once (1 to 64; default 1, one after another). Outputs still come out in input order, and inputs with the same
+        /// key are handled one after another in input order (the last one wins).
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 1;
+
         /// <summary>A piped object: a file from Get-ChildItem, or an object with Key, Category, Summary, Metadata properties.</summary>
         [Parameter(ValueFromPipeline = true, DontShow = true)]
         [AllowNull]
@@ -74,11 +86,14 @@ namespace AgentMailbox.PowerShell.Commands
                 ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
                 : SessionState.Path.GetUnresolvedProviderPathFromPSPath(RelativeTo);
             _basePath = location;
+            _requests = StartRequests<Outcome>(ThrottleLimit, new CommandProgress(this, "Set-AgentIndexEntry", "files"));
         }
 
         protected override void ProcessRecord()
         {
             var connection = CurrentConnection;
+            var requests = _requests!;
+            string category = Category;
             _inputs++;
             object? target = InputObject ?? (object?)Key;
             string key;
@@ -105,12 +120,12 @@ namespace AgentMailbox.PowerShell.Commands
             }
             catch (Exception ex) when (IsReportable(ex))
             {
-                WriteFailure(ex, ErrorIds.InvalidIndexEntryInput, target);
+                requests.Post(() => WriteFailure(ex, ErrorIds.InvalidIndexEntryInput, target));
                 return;
             }
 
             // Asked before the script blocks run, so that under -WhatIf nothing runs and nothing is sent.
-            if (!ShouldProcess($"index entry '{key}'", $"Set ({Category}) for {connection.AgentId}"))
+            if (!ShouldProcess($"index entry '{key}'", $"Set ({category}) for {connection.AgentId}"))
             {
                 return;
             }
@@ -122,65 +137,72 @@ namespace AgentMailbox.PowerShell.Commands
                 string summary = SummaryText(ResolvePayload(Summary, InputObject));
                 object? metadata = CheckSnapshot(ResolvePayload(Metadata, InputObject), nameof(Metadata));
                 string? contentHash = file is null ? null : IndexMetadata.HashFile(file.FullName);
-                composed = IndexMetadata.Compose(Category, summary, metadata, contentHash);
-                entry = new IndexEntry(key, Category, summary, composed.Wire);
+                composed = IndexMetadata.Compose(category, summary, metadata, contentHash);
+                entry = new IndexEntry(key, category, summary, composed.Wire);
             }
             catch (Exception ex) when (IsReportable(ex) || ex is IOException || ex is UnauthorizedAccessException)
             {
-                WriteFailure(ex, ex is RuntimeException ? ErrorIds.PayloadScriptFailed : ErrorIds.InvalidIndexEntryInput, target);
+                requests.Post(() => WriteFailure(ex, ex is RuntimeException ? ErrorIds.PayloadScriptFailed : ErrorIds.InvalidIndexEntryInput, target));
                 return;
             }
 
-            string? parentKey = null;
+            Baseline? baseline = null;
             if (Incremental)
             {
-                Known? known;
                 try
                 {
-                    known = Lookup(connection, key);
+                    // Loaded on the first input, on this thread; its reads of single keys (without a checkpoint) are then
+                    // made per input, with that input's request.
+                    _baseline ??= LoadBaseline(connection);
                 }
                 catch (Exception ex) when (IsReportable(ex))
                 {
-                    WriteFailure(ex, ErrorIds.SetIndexEntryFailed, target);
+                    requests.Post(() => WriteFailure(ex, ErrorIds.SetIndexEntryFailed, target));
                     return;
                 }
-                parentKey = known?.ParentKey;
-                if (known is not null && known.Fingerprint == composed.Fingerprint && known.Category == Category)
-                {
-                    _skipped++;
-                    WriteVerbose($"Unchanged, not sent: '{key}'.");
-                    Output(key, composed, entry.Summary, parentKey);
-                    return;
-                }
+                baseline = _baseline;
+                // Keys not known from a checkpoint become known in input order, whichever read finishes first: a rollup
+                // made again lists its children in the same order as without -ThrottleLimit.
+                baseline.Reserve(key);
             }
 
-            try
-            {
-                Await(ct => connection.Client.SetIndexEntryAsync(connection.AgentId, entry, ct));
-            }
-            catch (Exception ex) when (IsReportable(ex))
-            {
-                WriteFailure(ex, ErrorIds.SetIndexEntryFailed, target);
-                return;
-            }
-            _sent++;
-            if (_baseline is not null)
-            {
-                _baseline.Record(key, new Known(Category, composed.Fingerprint, parentKey));
-                if (parentKey is not null && !_affectedParents.Contains(parentKey))
+            // The skip is decided with the input's own request, after every earlier input with the same key has been
+            // handled, so a key given twice is compared with what the first one sent.
+            var client = connection.Client;
+            string agentId = connection.AgentId;
+            string fingerprint = composed.Fingerprint;
+            requests.Submit("index\n" + key,
+                ct => HandleAsync(client, agentId, baseline, entry, fingerprint, ct),
+                outcome =>
                 {
-                    _affectedParents.Add(parentKey);
-                }
-            }
-            Output(key, composed, entry.Summary, parentKey);
+                    if (outcome.Skipped)
+                    {
+                        _skipped++;
+                        WriteVerbose($"Unchanged, not sent: '{key}'.");
+                    }
+                    else
+                    {
+                        _sent++;
+                        if (outcome.ParentKey is not null && !_affectedParents.Contains(outcome.ParentKey))
+                        {
+                            _affectedParents.Add(outcome.ParentKey);
+                        }
+                    }
+                    Output(key, category, composed, entry.Summary, outcome.ParentKey);
+                },
+                ex => WriteFailure(ex, ErrorIds.SetIndexEntryFailed, target));
         }
 
         protected override void EndProcessing()
         {
             if (!Incremental)
             {
+                _requests?.Complete();
                 return;
             }
+            // Every upsert has completed (and been written) before a parent is rolled up again: an upsert clears the
+            // parent link of its entry, so a rollup made before it would be undone.
+            _requests?.Drain();
             var connection = CurrentConnection;
             int rolled = 0;
             foreach (string parent in _affectedParents)
@@ -207,17 +229,58 @@ namespace AgentMailbox.PowerShell.Commands
                 }
             }
             WriteVerbose($"Incremental index: {_inputs} input(s), {_sent} sent, {_skipped} unchanged and not sent, {rolled} parent rollup(s) made again.");
+            _requests?.Complete();
         }
 
         #endregion
 
         #region Private methods
 
-        private void Output(string key, IndexMetadata.Composed composed, string summary, string? parentKey)
+        private void Output(string key, string category, IndexMetadata.Composed composed, string summary, string? parentKey)
         {
             if (PassThru)
             {
-                WriteObject(new IndexEntry(key, Category, summary, composed.User) { ParentKey = parentKey });
+                WriteObject(new IndexEntry(key, category, summary, composed.User) { ParentKey = parentKey });
+            }
+        }
+
+        /// <summary>
+        /// One input's request (on a worker with a throttle limit above 1): with a baseline, what the server holds for the
+        /// key (a GET when the baseline does not know it), and no upsert when that has the same fingerprint and category.
+        /// The baseline then records what was sent, so a later input with the same key compares with it.
+        /// </summary>
+        private static async Task<Outcome> HandleAsync(AgentMailboxClient client, string agentId, Baseline? baseline, IndexEntry entry,
+            string fingerprint, CancellationToken cancellationToken)
+        {
+            string? parentKey = null;
+            if (baseline is not null)
+            {
+                if (!baseline.TryGet(entry.Key, out var known) && !baseline.Complete)
+                {
+                    known = await FetchAsync(client, agentId, entry.Key, cancellationToken).ConfigureAwait(false);
+                    baseline.Record(entry.Key, known);
+                }
+                parentKey = known?.ParentKey;
+                if (known is not null && known.Fingerprint == fingerprint && known.Category == entry.Category)
+                {
+                    return new Outcome(skipped: true, parentKey);
+                }
+            }
+            await client.SetIndexEntryAsync(agentId, entry, cancellationToken).ConfigureAwait(false);
+            baseline?.Record(entry.Key, new Known(entry.Category, fingerprint, parentKey));
+            return new Outcome(skipped: false, parentKey);
+        }
+
+        private static async Task<Known?> FetchAsync(AgentMailboxClient client, string agentId, string key, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var live = await client.GetIndexEntryAsync(agentId, key, cancellationToken).ConfigureAwait(false);
+                return new Known(live.Category, IndexMetadata.FingerprintOf(live.Metadata), live.ParentKey) { Live = true };
+            }
+            catch (AgentMailboxNotFoundException)
+            {
+                return null;
             }
         }
 
@@ -230,23 +293,6 @@ namespace AgentMailbox.PowerShell.Commands
                 throw new ArgumentException("-Summary is empty: the server needs a non-empty summary text.", nameof(Summary));
             }
             return text!;
-        }
-
-        /// <summary>What the server holds for a key, from the baseline loaded on the first input; null when it has none.</summary>
-        private Known? Lookup(Connection connection, string key)
-        {
-            _baseline ??= LoadBaseline(connection);
-            if (_baseline.TryGet(key, out var known))
-            {
-                return known;
-            }
-            if (_baseline.Complete)
-            {
-                return null;
-            }
-            known = Fetch(connection, key);
-            _baseline.Record(key, known);
-            return known;
         }
 
         /// <summary>
@@ -312,12 +358,6 @@ namespace AgentMailbox.PowerShell.Commands
             }
         }
 
-        private Known? Fetch(Connection connection, string key)
-        {
-            var live = FetchEntry(connection, key);
-            return live is null ? null : new Known(live.Category, IndexMetadata.FingerprintOf(live.Metadata), live.ParentKey) { Live = true };
-        }
-
         private IndexEntry? FetchEntry(Connection connection, string key)
         {
             try
@@ -333,6 +373,19 @@ namespace AgentMailbox.PowerShell.Commands
         #endregion
 
         #region Baseline
+
+        /// <summary>What one input's request did: skipped (unchanged) or sent, and the parent its entry had.</summary>
+        private sealed class Outcome
+        {
+            public Outcome(bool skipped, string? parentKey)
+            {
+                Skipped = skipped;
+                ParentKey = parentKey;
+            }
+
+            public bool Skipped { get; }
+            public string? ParentKey { get; }
+        }
 
         /// <summary>What the server holds for one key, as far as incremental indexing needs it.</summary>
         private sealed class Known
@@ -352,52 +405,102 @@ namespace AgentMailbox.PowerShell.Commands
             public bool Live { get; set; }
         }
 
-        /// <summary>The server's index as this invocation knows it. Complete when it came from a checkpoint and its diff.</summary>
+        /// <summary>
+        /// The server's index as this invocation knows it. Complete when it came from a checkpoint and its diff. Requests
+        /// on worker threads read and record keys in it (each key by one request at a time), so it takes a lock.
+        /// </summary>
         private sealed class Baseline
         {
+            private readonly object _gate = new object();
             private readonly Dictionary<string, Known?> _entries = new Dictionary<string, Known?>(StringComparer.Ordinal);
             private readonly List<string> _order = new List<string>();
+            private readonly HashSet<string> _ordered = new HashSet<string>(StringComparer.Ordinal);
 
             public Baseline(bool complete) => Complete = complete;
 
             public bool Complete { get; }
 
-            public ICollection<string> Keys => _entries.Keys;
+            /// <summary>The keys known now (a copy).</summary>
+            public ICollection<string> Keys
+            {
+                get
+                {
+                    lock (_gate)
+                    {
+                        return new List<string>(_entries.Keys);
+                    }
+                }
+            }
 
-            public bool TryGet(string key, out Known? known) => _entries.TryGetValue(key, out known);
+            public bool TryGet(string key, out Known? known)
+            {
+                lock (_gate)
+                {
+                    return _entries.TryGetValue(key, out known);
+                }
+            }
+
+            /// <summary>
+            /// Gives a key its place in the order of <see cref="ChildrenOf"/> before anything is known of it, so keys
+            /// first learned by this command's reads take input order, whichever read finishes first.
+            /// </summary>
+            public void Reserve(string key)
+            {
+                lock (_gate)
+                {
+                    if (_ordered.Add(key))
+                    {
+                        _order.Add(key);
+                    }
+                }
+            }
 
             public void Record(string key, Known? known)
             {
-                if (!_entries.ContainsKey(key))
+                lock (_gate)
                 {
-                    _order.Add(key);
+                    if (_ordered.Add(key))
+                    {
+                        _order.Add(key);
+                    }
+                    _entries[key] = known;
                 }
-                _entries[key] = known;
             }
 
-            public void Forget(string key) => _entries.Remove(key);
+            public void Forget(string key)
+            {
+                lock (_gate)
+                {
+                    _entries.Remove(key);
+                }
+            }
 
             public void Relink(string key, string parentKey)
             {
-                if (_entries.TryGetValue(key, out var known) && known is not null && !known.Live)
+                lock (_gate)
                 {
-                    known.ParentKey = parentKey;
+                    if (_entries.TryGetValue(key, out var known) && known is not null && !known.Live)
+                    {
+                        known.ParentKey = parentKey;
+                    }
                 }
             }
 
             /// <summary>The keys whose parent is <paramref name="parentKey"/>, in the order they became known.</summary>
             public List<string> ChildrenOf(string parentKey)
             {
-                var children = new List<string>();
-                var seen = new HashSet<string>(StringComparer.Ordinal);
-                foreach (string key in _order)
+                lock (_gate)
                 {
-                    if (seen.Add(key) && _entries.TryGetValue(key, out var known) && known is not null && known.ParentKey == parentKey)
+                    var children = new List<string>();
+                    foreach (string key in _order)
                     {
-                        children.Add(key);
+                        if (_entries.TryGetValue(key, out var known) && known is not null && known.ParentKey == parentKey)
+                        {
+                            children.Add(key);
+                        }
                     }
+                    return children;
                 }
-                return children;
             }
         }
 
