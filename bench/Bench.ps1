@@ -14,6 +14,8 @@
     W3  one inbox read of 2000 unread messages over 50 threads: time to the first object, total, peak memory
     W4  100 reply-alls on one thread
     Import-Module over a bare pwsh -NoProfile start, and the JSON <-> PSObject converter alone (BenchmarkDotNet).
+    One-shot jobs (-Workload OneShot, or All): a fresh process per run that imports, connects and reads the W3 inbox
+    or sends one message, beside the same job as an Invoke-RestMethod script and as a raw C# process (bench/OneShot.ps1).
 
     The machine is shared and noisy: read the ratios, measured in the same run, rather than the absolute times.
 
@@ -22,6 +24,9 @@
 
 .EXAMPLE
     dotnet pwsh ./bench/Bench.ps1 -Server Mock -Runs 3 -Scale 0.1 -SkipConverter    # a quick look
+
+.EXAMPLE
+    dotnet pwsh ./bench/Bench.ps1 -Workload OneShot    # the one-shot jobs alone (needs the reference server)
 #>
 [CmdletBinding()]
 param(
@@ -48,7 +53,16 @@ param(
     [switch] $SkipImport,
 
     # Where the results go (Markdown and JSON); out/bench by default.
-    [string] $OutputDirectory
+    [string] $OutputDirectory,
+
+    # Warm: the long-lived workers above. OneShot: bench/OneShot.ps1 alone, a fresh process per job (read, send,
+    # import). All: both.
+    [ValidateSet('All', 'Warm', 'OneShot')]
+    [string] $Workload = 'All',
+
+    # Rounds of the one-shot jobs, after one warm-up round.
+    [ValidateRange(1, 50)]
+    [int] $OneShotRuns = 7
 )
 
 Set-StrictMode -Version Latest
@@ -59,6 +73,10 @@ $bench = $PSScriptRoot
 if (-not $OutputDirectory) { $OutputDirectory = Join-Path $root 'out/bench' }
 $modulePath = Join-Path $root 'out/AgentMailbox/AgentMailbox.psd1'
 Import-Module (Join-Path $root 'tools/Servers.psm1') -Force
+if ($Workload -eq 'OneShot') {
+    & (Join-Path $PSScriptRoot 'OneShot.ps1') -Runs $OneShotRuns -OutputDirectory $OutputDirectory
+    return
+}
 
 #region Helpers
 
@@ -452,5 +470,6 @@ Remove-Item -Recurse -Force $script:workDir -ErrorAction SilentlyContinue
 Write-Host ''
 Write-Host $report
 Write-Host "Results: $(Join-Path $OutputDirectory 'results.md')"
+if ($Workload -eq 'All') { & (Join-Path $PSScriptRoot 'OneShot.ps1') -Runs $OneShotRuns -OutputDirectory $OutputDirectory }
 
 #endregion
