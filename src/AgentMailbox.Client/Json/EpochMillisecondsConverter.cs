@@ -32,6 +32,29 @@ namespace AgentMailbox
             => writer.WriteNumberValue(value.ToUnixTimeMilliseconds());
     }
 
+    /// <summary>Like <see cref="EpochMillisecondsConverter"/>, for times an answer may leave out (null stays null).</summary>
+    internal sealed class NullableEpochMillisecondsConverter : JsonConverter<DateTimeOffset?>
+    {
+        private static readonly EpochMillisecondsConverter Inner = new EpochMillisecondsConverter();
+
+        public override bool HandleNull => true;
+
+        public override DateTimeOffset? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+            => reader.TokenType == JsonTokenType.Null ? null : Inner.Read(ref reader, typeof(DateTimeOffset), options);
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset? value, JsonSerializerOptions options)
+        {
+            if (value is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                writer.WriteNumberValue(value.Value.ToUnixTimeMilliseconds());
+            }
+        }
+    }
+
     internal sealed class ParticipantRoleConverter : JsonConverter<ParticipantRole>
     {
         public override ParticipantRole Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
