@@ -21,6 +21,8 @@ public sealed class SourceGenerationTests : MockServerTestBase, IClassFixture<Mo
         typeof(AgentMailboxClient.ContextEnvelope), typeof(AgentMailboxClient.ParticipantsEnvelope), typeof(JsonElement),
         typeof(Message[]), typeof(ThreadParticipant[]), typeof(string[]), typeof(object), typeof(string), typeof(DateTimeOffset),
         typeof(ParticipantRole), typeof(int), typeof(bool), typeof(double),
+        typeof(GraphNode), typeof(GraphEdge), typeof(GraphQueryResult), typeof(IndexEntry), typeof(IndexRollupResult),
+        typeof(ContextCheckpoint), typeof(CheckpointSnapshot), typeof(ContextDiff), typeof(AgentCard),
     ];
 
     [Fact]

@@ -146,7 +146,8 @@ foreach ($dll in $ClientDll, $RootDll) {
 }
 '@
         $result.ExitCode | Should -Be 0 -Because $result.Output
-        $public = @($result.Output | Where-Object { $_ -like 'PUBLIC=*' } | ForEach-Object { $_.Substring(7).Split(',') })
+        $lines = @($result.Output -split '\r?\n')
+        $public = @($lines | Where-Object { $_ -like 'PUBLIC=*' } | ForEach-Object { $_.Substring(7).Split(',') })
         $public | Should -Contain 'AgentMailbox.InboxMessage'
         $public | Should -Contain 'AgentMailbox.MessageBase'
         $public | Should -Contain 'AgentMailbox.PowerShell.Display'
@@ -154,7 +155,7 @@ foreach ($dll in $ClientDll, $RootDll) {
             'AgentMailbox.PowerShell.PSJsonValueConverter', 'AgentMailbox.WireJsonContext', 'AgentMailbox.JsonPreview') {
             $public | Should -Not -Contain $internal
         }
-        $result.Output | Should -Contain 'HANDLER=False' -Because 'the test-only handler option is internal'
+        $lines | Should -Contain 'HANDLER=False' -Because 'the test-only handler option is internal'
     }
 
     It 'gives Message and InboxMessage the properties of the contract, from one base class' {

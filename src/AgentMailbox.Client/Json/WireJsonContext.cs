@@ -25,6 +25,15 @@ namespace AgentMailbox
     [JsonSerializable(typeof(AgentMailboxClient.ContextEnvelope))]
     [JsonSerializable(typeof(AgentMailboxClient.ParticipantsEnvelope))]
     [JsonSerializable(typeof(JsonElement))]
+    [JsonSerializable(typeof(GraphNode))]
+    [JsonSerializable(typeof(GraphEdge))]
+    [JsonSerializable(typeof(GraphQueryResult))]
+    [JsonSerializable(typeof(IndexEntry))]
+    [JsonSerializable(typeof(IndexRollupResult))]
+    [JsonSerializable(typeof(ContextCheckpoint))]
+    [JsonSerializable(typeof(CheckpointSnapshot))]
+    [JsonSerializable(typeof(ContextDiff))]
+    [JsonSerializable(typeof(AgentCard))]
     internal sealed partial class WireJsonContext : JsonSerializerContext
     {
     }
