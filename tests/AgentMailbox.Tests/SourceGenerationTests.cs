@@ -38,6 +38,30 @@ public sealed class SourceGenerationTests : MockServerTestBase, IClassFixture<Mo
         }
     }
 
+    /// <summary>The generated metadata reads exactly what reflection would: the same properties, each settable, and a constructor.</summary>
+    [Fact]
+    public void Generated_metadata_matches_reflection_for_every_wire_class()
+    {
+        var generated = new JsonSerializerOptions { TypeInfoResolver = WireJsonContext.Default };
+        var reflected = new JsonSerializerOptions { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+        foreach (var type in WireTypes.Where(t => t.IsClass && !t.IsArray && t != typeof(string) && t != typeof(object)))
+        {
+            var g = generated.GetTypeInfo(type);
+            var r = reflected.GetTypeInfo(type);
+            Assert.Equal(JsonTypeInfoKind.Object, g.Kind);
+            Assert.Equal(Describe(r), Describe(g));
+            Assert.True(g.CreateObject is not null || g.Properties.Count == 0 || HasParameterizedConstructor(type), $"{type.Name} cannot be created by the generated metadata");
+        }
+
+        static string Describe(JsonTypeInfo info) => string.Join(", ", info.Properties
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => $"{p.Name}:{p.PropertyType.Name}:{(p.Set is null ? "read-only" : "settable")}:{p.CustomConverter?.GetType().Name}"));
+
+        static bool HasParameterizedConstructor(Type type)
+            => type.GetConstructors(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)
+                .Any(c => c.GetParameters().Length > 0 && c.IsDefined(typeof(JsonConstructorAttribute), false));
+    }
+
     [Fact]
     public async Task Every_call_reads_its_answer_without_the_reflection_fallback()
     {
