@@ -199,6 +199,14 @@ $null = $md.AppendLine()
 $null = $md.AppendLine(('pwsh -NoProfile -File, nothing else: {0} ms ({1}); importing AgentMailbox and nothing else: {2} ms ({3}); added by Import-Module, paired by round: **{4} ms** (in-process {5} ms).' -f
         (Format-Number $bareWall), (Get-Spread Start Bare WallMs), (Format-Number $importWall), (Get-Spread Start Import WallMs), (Format-Number $added), (Format-Number (Get-Stat Start Import ImportMs))))
 
+if ($BaselineModulePath) {
+    $null = $md.AppendLine()
+    $null = $md.AppendLine(('Baseline module, importing it and nothing else: {0} ms (in-process {1} ms). This build ÷ baseline, paired: read {2}, send job wall {3}, import-only wall {4}.' -f
+            (Format-Number (Get-Stat Start BaselineImport WallMs)), (Format-Number (Get-Stat Start BaselineImport ImportMs)),
+            (Format-Number (Get-PairedRatio Read Module Baseline JobMs) '0.00'), (Format-Number (Get-PairedRatio Send Module Baseline WallMs) '0.00'),
+            (Format-Number (Get-PairedRatio Start Import BaselineImport WallMs) '0.00')))
+}
+
 $checks = [Collections.Generic.List[string]]::new()
 function Add-Check([string] $Text, [double] $Value, [double] $Limit, [string] $Format = '0.00') {
     $checks.Add(('- {0} {1}: {2} (≤ {3})' -f $(if ($Value -le $Limit) { 'met   ' } else { 'MISSED' }), $Text, (Format-Number $Value $Format), (Format-Number $Limit $Format)))
