@@ -40,6 +40,10 @@
 .PARAMETER Configuration
     The .NET build configuration, Release (default) or Debug.
 
+.PARAMETER Workload
+    Bench only: All (default), Warm (long-lived workers) or OneShot (a fresh process per job: import, connect, read
+    or send; `./build.ps1 -Task Bench -Workload OneShot` runs it alone).
+
 .PARAMETER Server
     Demo only: which server to start, Auto (default: reference when Node.js is present), Reference or Mock.
     Bench: which servers to benchmark against, Auto (default: both), Reference or Mock.
@@ -62,7 +66,11 @@ param(
     [string] $Configuration = 'Release',
 
     [ValidateSet('Auto', 'Reference', 'Mock')]
-    [string] $Server = 'Auto'
+    [string] $Server = 'Auto',
+
+    # Bench only: All (default), Warm (the long-lived workers) or OneShot (a fresh process per job).
+    [ValidateSet('All', 'Warm', 'OneShot')]
+    [string] $Workload = 'All'
 )
 
 Set-StrictMode -Version Latest
@@ -322,7 +330,7 @@ function Invoke-Bench {
     # bench/Bench.ps1 builds its own console programs and installs the reference server when it is missing.
     Invoke-Build
     $servers = if ($Server -eq 'Auto') { 'Both' } else { $Server }
-    & (Join-Path $root 'bench/Bench.ps1') -Server $servers
+    & (Join-Path $root 'bench/Bench.ps1') -Server $servers -Workload $Workload
 }
 
 switch ($Task) {

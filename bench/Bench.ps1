@@ -15,6 +15,8 @@
     W4  100 reply-alls on one thread
     Import-Module over a bare pwsh -NoProfile start, and the JSON <-> PSObject converter alone (BenchmarkDotNet).
     Index: a full index and incremental re-indexes of a 2,000-file tree (bench/IndexBench.ps1; -SkipIndex skips it).
+    One-shot jobs (-Workload OneShot, or All): a fresh process per run that imports, connects and reads the W3 inbox
+    or sends one message, beside the same job as an Invoke-RestMethod script and as a raw C# process (bench/OneShot.ps1).
 
     The machine is shared and noisy: read the ratios, measured in the same run, rather than the absolute times.
 
@@ -23,6 +25,9 @@
 
 .EXAMPLE
     dotnet pwsh ./bench/Bench.ps1 -Server Mock -Runs 3 -Scale 0.1 -SkipConverter    # a quick look
+
+.EXAMPLE
+    dotnet pwsh ./bench/Bench.ps1 -Workload OneShot    # the one-shot jobs alone (needs the reference server)
 #>
 [CmdletBinding()]
 param(
@@ -50,7 +55,16 @@ param(
     [switch] $SkipIndex,
 
     # Where the results go (Markdown and JSON); out/bench by default.
-    [string] $OutputDirectory
+    [string] $OutputDirectory,
+
+    # Warm: the long-lived workers above. OneShot: bench/OneShot.ps1 alone, a fresh process per job (read, send,
+    # import). All: both.
+    [ValidateSet('All', 'Warm', 'OneShot')]
+    [string] $Workload = 'All',
+
+    # Rounds of the one-shot jobs, after one warm-up round.
+    [ValidateRange(1, 50)]
+    [int] $OneShotRuns = 7
 )
 
 Set-StrictMode -Version Latest
@@ -61,6 +75,10 @@ $bench = $PSScriptRoot
 if (-not $OutputDirectory) { $OutputDirectory = Join-Path $root 'out/bench' }
 $modulePath = Join-Path $root 'out/AgentMailbox/AgentMailbox.psd1'
 Import-Module (Join-Path $root 'tools/Servers.psm1') -Force
+if ($Workload -eq 'OneShot') {
+    & (Join-Path $PSScriptRoot 'OneShot.ps1') -Runs $OneShotRuns -OutputDirectory $OutputDirectory
+    return
+}
 
 # Worker processes, medians and number formatting, shared with bench/FanOut.ps1.
 Import-Module (Join-Path $PSScriptRoot 'BenchWorkers.psm1') -Force
@@ -393,6 +411,7 @@ Remove-Item -Recurse -Force $script:workDir -ErrorAction SilentlyContinue
 Write-Host ''
 Write-Host $report
 Write-Host "Results: $(Join-Path $OutputDirectory 'results.md')"
+if ($Workload -eq 'All') { & (Join-Path $PSScriptRoot 'OneShot.ps1') -Runs $OneShotRuns -OutputDirectory $OutputDirectory }
 
 # The index workload (bench/IndexBench.ps1): a full index and incremental re-indexes of a 2,000-file tree.
 if (-not $SkipIndex) {

@@ -18,6 +18,10 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--oneshot")
+        {
+            return await OneShotAsync(args);
+        }
         s_library = args.Contains("--library");
         string? line;
         while ((line = Console.ReadLine()) is not null)
@@ -81,6 +85,35 @@ public static class Program
                 command.GetProperty("perThread").GetInt32()),
             _ => throw new InvalidOperationException($"unknown op {op}"),
         };
+    }
+
+    /// <summary>
+    /// One run of a one-shot job in this fresh process (bench/OneShot.ps1): <c>--oneshot read|send server agent [to]</c>.
+    /// Prints one JSON line: jobMs (the read from its start to the last object, or register + send) and count.
+    /// </summary>
+    private static async Task<int> OneShotAsync(string[] args)
+    {
+        string job = args[1], server = args[2].TrimEnd('/'), agent = args[3];
+        double ms;
+        int count;
+        if (job == "read")
+        {
+            await RegisterAsync(server, agent);
+            var sw = Stopwatch.StartNew();
+            var inbox = await ReadUnreadAsync(server, agent, null);
+            ms = sw.Elapsed.TotalMilliseconds;
+            count = inbox.Messages.Count;
+        }
+        else
+        {
+            var sw = Stopwatch.StartNew();
+            await RegisterAsync(server, agent);
+            var sent = await SendAsync(server, new SendBody(agent, args[4], new Payload("nightly report", 1), new Snapshot("scheduled", 1)));
+            ms = sw.Elapsed.TotalMilliseconds;
+            count = sent.DeliveredTo.Length;
+        }
+        Console.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{{\"importMs\":0,\"jobMs\":{ms},\"count\":{count}}}"));
+        return 0;
     }
 
     #region Workloads

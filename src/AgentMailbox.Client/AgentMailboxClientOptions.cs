@@ -52,6 +52,6 @@ namespace AgentMailbox
         public bool BlockingIO { get; set; }
 
         /// <summary>A handler to send requests through (tests); the client then does not own it.</summary>
-        public HttpMessageHandler? Handler { get; set; }
+        internal HttpMessageHandler? Handler { get; set; }
     }
 }

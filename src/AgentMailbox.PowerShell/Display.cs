@@ -1,15 +1,22 @@
-using System.IO;
-using System.Text;
-using System.Text.Json;
-
 namespace AgentMailbox.PowerShell
 {
     /// <summary>Helpers for the format views.</summary>
+    /// <remarks>
+    /// In the root DLL, so (like every type there) it must not derive from, implement or hold in a field a type of the
+    /// Dependencies set: Windows PowerShell loads these types before the module's resolver is registered.
+    /// </remarks>
     public static class Display
     {
         private const int SummaryLength = 60;
 
-        /// <summary>A one-line summary of a payload for table views: a string as itself, anything else as compact JSON.</summary>
+        /// <summary>Enough UTF-8 for one more character than the column holds, whatever the characters are.</summary>
+        private const int SummaryBytes = (SummaryLength + 1) * 4;
+
+        /// <summary>
+        /// A one-line summary of a payload for table views: a string as itself, anything else as compact JSON. Only the
+        /// start of the JSON is written, enough for the column, so a large payload costs about as much to show as a
+        /// small one.
+        /// </summary>
         public static string Summary(object? payload)
         {
             object? value = PSJsonValueConverter.Unwrap(payload, out _);
@@ -20,18 +27,13 @@ namespace AgentMailbox.PowerShell
             }
             if (value is string s)
             {
-                text = s;
+                text = s.Length > SummaryLength ? s.Substring(0, SummaryLength + 1) : s;
             }
             else
             {
                 try
                 {
-                    using var stream = new MemoryStream();
-                    using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-                    {
-                        PSJsonValueConverter.Instance.Write(writer, payload);
-                    }
-                    text = Encoding.UTF8.GetString(stream.ToArray());
+                    text = JsonPreview.Start(writer => PSJsonValueConverter.Instance.Write(writer, payload), SummaryBytes);
                 }
                 catch (PayloadConversionException)
                 {

@@ -131,6 +131,44 @@ $needs = foreach ($type in $assembly.GetTypes()) {
         $result.Output | Should -Match '(?m)^NEEDS=\s*$'
     }
 
+    It 'exposes none of the internal plumbing as public types' {
+        # What users need is public; the URI escaper, the timeout and observer scopes, the request record, the JSON
+        # value converter of the module and the source-generated context are internal (InternalsVisibleTo serves
+        # the module, the tests and the bench).
+        $result = Invoke-FreshPwsh -Arguments (Join-Path $moduleDir 'AgentMailbox.Client.dll'), (Join-Path $moduleDir 'AgentMailbox.PowerShell.dll') -Script @'
+param($ClientDll, $RootDll)
+$ErrorActionPreference = 'Stop'
+foreach ($dll in $ClientDll, $RootDll) {
+    $assembly = [System.Reflection.Assembly]::LoadFrom($dll)
+    "PUBLIC=" + (($assembly.GetTypes() | Where-Object IsVisible | ForEach-Object FullName | Sort-Object) -join ',')
+    $options = $assembly.GetType('AgentMailbox.AgentMailboxClientOptions')
+    if ($options) { "HANDLER=" + [bool]$options.GetProperty('Handler') }
+}
+'@
+        $result.ExitCode | Should -Be 0 -Because $result.Output
+        $lines = @($result.Output -split '\r?\n')
+        $public = @($lines | Where-Object { $_ -like 'PUBLIC=*' } | ForEach-Object { $_.Substring(7).Split(',') })
+        $public | Should -Contain 'AgentMailbox.InboxMessage'
+        $public | Should -Contain 'AgentMailbox.MessageBase'
+        $public | Should -Contain 'AgentMailbox.PowerShell.Display'
+        foreach ($internal in 'AgentMailbox.UriEscaper', 'AgentMailbox.RequestTimeout', 'AgentMailbox.RequestObserver', 'AgentMailbox.RequestRecord',
+            'AgentMailbox.PowerShell.PSJsonValueConverter', 'AgentMailbox.WireJsonContext', 'AgentMailbox.JsonPreview') {
+            $public | Should -Not -Contain $internal
+        }
+        $lines | Should -Contain 'HANDLER=False' -Because 'the test-only handler option is internal'
+    }
+
+    It 'gives Message and InboxMessage the properties of the contract, from one base class' {
+        Import-Module $manifestPath -Force
+        [AgentMailbox.Message].BaseType | Should -Be ([AgentMailbox.MessageBase])
+        [AgentMailbox.InboxMessage].BaseType | Should -Be ([AgentMailbox.MessageBase])
+        # cmdlets.md: Message is Id, ThreadId, From, To, Cc, Bcc, ReplyTo, Payload, ContextSnapshot, Timestamp;
+        # InboxMessage is Id, ThreadId, From, To, Cc, Bcc, ReplyTo, Payload, Timestamp, Context.
+        $common = 'Id', 'ThreadId', 'From', 'To', 'Cc', 'Bcc', 'ReplyTo', 'Payload', 'Timestamp'
+        @([AgentMailbox.Message].GetProperties().Name | Sort-Object) | Should -Be @($common + 'ContextSnapshot' | Sort-Object)
+        @([AgentMailbox.InboxMessage].GetProperties().Name | Sort-Object) | Should -Be @($common + 'Context' | Sort-Object)
+    }
+
     It 'keeps the dependencies out of the module folder itself, so only the resolver serves them' {
         @(Get-ChildItem $moduleDir -Filter *.dll -File).Name | Sort-Object | Should -Be @('AgentMailbox.Client.dll', 'AgentMailbox.PowerShell.dll')
     }

@@ -482,19 +482,19 @@ namespace AgentMailbox
         internal static string Describe(TimeSpan timeout)
             => timeout == System.Threading.Timeout.InfiniteTimeSpan ? "infinite" : timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
 
-        private sealed class ThreadEnvelope
+        internal sealed class ThreadEnvelope
         {
             [JsonInclude, JsonPropertyName("thread")]
             public AgentThread? Thread { get; internal set; }
         }
 
-        private sealed class ContextEnvelope
+        internal sealed class ContextEnvelope
         {
             [JsonInclude, JsonPropertyName("context")]
             public ThreadContext? Context { get; internal set; }
         }
 
-        private sealed class ParticipantsEnvelope
+        internal sealed class ParticipantsEnvelope
         {
             [JsonInclude, JsonPropertyName("participants")]
             public ThreadParticipant[]? Participants { get; internal set; }

@@ -4,7 +4,7 @@ using System.Threading;
 namespace AgentMailbox
 {
     /// <summary>One HTTP exchange, as reported to an observer for verbose logs.</summary>
-    public sealed class RequestRecord
+    internal sealed class RequestRecord
     {
         internal RequestRecord(string method, string path, int? status, TimeSpan elapsed, string requestId, int attempt, string? note)
         {
@@ -31,7 +31,7 @@ namespace AgentMailbox
     }
 
     /// <summary>Reports every request made by client calls in the current async flow, e.g. for -Verbose.</summary>
-    public static class RequestObserver
+    internal static class RequestObserver
     {
         private static readonly AsyncLocal<Action<RequestRecord>?> Current = new AsyncLocal<Action<RequestRecord>?>();
 

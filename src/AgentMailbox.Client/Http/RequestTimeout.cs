@@ -8,7 +8,7 @@ namespace AgentMailbox
     /// <see cref="AgentMailboxClientOptions.Timeout"/> (a cmdlet's -TimeoutSec). It bounds the wait for an answer's
     /// headers and the longest stall between two body reads of each request, as the connection's timeout does.
     /// </summary>
-    public static class RequestTimeout
+    internal static class RequestTimeout
     {
         private static readonly AsyncLocal<TimeSpan?> Current = new AsyncLocal<TimeSpan?>();
 

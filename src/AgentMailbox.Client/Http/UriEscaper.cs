@@ -8,7 +8,7 @@ namespace AgentMailbox
     /// '?', '+', spaces or any unicode reach the server intact. A segment that is exactly "." or ".." is encoded
     /// too, so no URI parser on the way folds it as a dot segment.
     /// </summary>
-    public static class UriEscaper
+    internal static class UriEscaper
     {
         private const string Hex = "0123456789ABCDEF";
 

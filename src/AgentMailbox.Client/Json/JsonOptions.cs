@@ -1,6 +1,9 @@
 using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace AgentMailbox
 {
@@ -17,9 +20,30 @@ namespace AgentMailbox
                 MaxDepth = MaxDepth,
                 PropertyNameCaseInsensitive = false,
                 NumberHandling = JsonNumberHandling.Strict,
+                // The wire types' metadata is source-generated (no reflection, no emitted IL on a cold start); any
+                // other type is served by reflection, as before.
+                TypeInfoResolver = Resolver,
             };
             options.Converters.Add(new ValueConverterAdapter(valueConverter));
             return options;
+        }
+
+        /// <summary>The source-generated context first, reflection for whatever it does not know.</summary>
+        internal static readonly IJsonTypeInfoResolver Resolver = JsonTypeInfoResolver.Combine(WireJsonContext.Default, new RecordingReflectionResolver());
+
+        private static readonly ConcurrentDictionary<Type, bool> s_fallbacks = new ConcurrentDictionary<Type, bool>();
+
+        /// <summary>Every type whose metadata came from the reflection fallback in this process (for tests).</summary>
+        internal static ICollection<Type> ReflectionFallbackTypes => s_fallbacks.Keys;
+
+        /// <summary>Reflection-based metadata, noting each type it serves.</summary>
+        private sealed class RecordingReflectionResolver : DefaultJsonTypeInfoResolver
+        {
+            public override JsonTypeInfo GetTypeInfo(Type type, JsonSerializerOptions options)
+            {
+                s_fallbacks.TryAdd(type, true);
+                return base.GetTypeInfo(type, options);
+            }
         }
 
         internal static readonly JsonReaderOptions ReaderOptions = new JsonReaderOptions { MaxDepth = MaxDepth };

@@ -1,50 +1,15 @@
-using System;
 using System.Text.Json.Serialization;
 
 namespace AgentMailbox
 {
     /// <summary>A stored message as the server shows it to the requesting agent (bcc stripped where the protocol says).</summary>
-    public sealed class Message
+    public sealed class Message : MessageBase
     {
         [JsonConstructor]
         internal Message() { }
 
-        [JsonInclude, JsonPropertyName("id")]
-        public string Id { get; internal set; } = "";
-
-        [JsonInclude, JsonPropertyName("threadId")]
-        public string ThreadId { get; internal set; } = "";
-
-        [JsonInclude, JsonPropertyName("from")]
-        public string From { get; internal set; } = "";
-
-        [JsonInclude, JsonPropertyName("to")]
-        public string To { get; internal set; } = "";
-
-        /// <summary>Carbon-copy recipients; empty, never null, when there are none.</summary>
-        [JsonInclude, JsonPropertyName("cc")]
-        public string[] Cc { get => _cc; internal set => _cc = value ?? Array.Empty<string>(); }
-        private string[] _cc = Array.Empty<string>();
-
-        /// <summary>Blind-copy recipients; the server shows them only to the message's sender.</summary>
-        [JsonInclude, JsonPropertyName("bcc")]
-        public string[] Bcc { get => _bcc; internal set => _bcc = value ?? Array.Empty<string>(); }
-        private string[] _bcc = Array.Empty<string>();
-
-        [JsonInclude, JsonPropertyName("replyTo")]
-        public string? ReplyTo { get; internal set; }
-
-        /// <summary>The message body, decoded by the client's value converter.</summary>
-        [JsonInclude, JsonPropertyName("payload")]
-        public object? Payload { get; internal set; }
-
         /// <summary>The context snapshot the sender attached (or the server's handoff packet).</summary>
         [JsonInclude, JsonPropertyName("contextSnapshot")]
         public object? ContextSnapshot { get; internal set; }
-
-        [JsonInclude, JsonPropertyName("timestamp"), JsonConverter(typeof(EpochMillisecondsConverter))]
-        public DateTimeOffset Timestamp { get; internal set; }
-
-        public override string ToString() => Id;
     }
 }

@@ -17,7 +17,7 @@ namespace AgentMailbox.PowerShell
     /// In: objects become PSCustomObjects (property order kept), arrays become object[], numbers stay numbers
     /// (Int32, Int64, Decimal or Double, the narrowest that holds the value), strings stay strings.
     /// </summary>
-    public sealed class PSJsonValueConverter : IJsonValueConverter
+    internal sealed class PSJsonValueConverter : IJsonValueConverter
     {
         /// <summary>How deep a value may nest; far beyond ConvertTo-Json's default of 2 and the 64 the module promises.</summary>
         public const int MaxDepth = 256;
