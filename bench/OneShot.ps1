@@ -47,29 +47,8 @@ $modulePath = Join-Path $root 'out/AgentMailbox/AgentMailbox.psd1'
 $jobScript = Join-Path $bench 'oneshot-job.ps1'
 Import-Module (Join-Path $root 'tools/Servers.psm1') -Force
 
-function Invoke-Dotnet {
-    & dotnet @args
-    if ($LASTEXITCODE -ne 0) { throw "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE." }
-}
-
-function Get-PwshCommand {
-    $process = [Environment]::ProcessPath
-    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { return @($process, (Join-Path $PSHOME 'pwsh.dll')) }
-    return @($process)
-}
-
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    if ($sorted.Count -eq 0) { return [double]::NaN }
-    $mid = [int][Math]::Floor($sorted.Count / 2)
-    if ($sorted.Count % 2) { return $sorted[$mid] }
-    return ($sorted[$mid - 1] + $sorted[$mid]) / 2
-}
-
-function Format-Number([double] $Value, [string] $Format = '0') {
-    if ([double]::IsNaN($Value)) { return '–' }
-    return $Value.ToString($Format, [Globalization.CultureInfo]::InvariantCulture)
-}
+# Invoke-Dotnet, Get-PwshCommand, Get-Median and Format-Number, shared by the bench scripts.
+Import-Module (Join-Path $bench 'BenchWorkers.psm1') -Force
 
 function Invoke-Process([string[]] $CommandLine) {
     <# Runs one process to its end; its wall time, and its last stdout line parsed as JSON. #>
