@@ -81,6 +81,22 @@ namespace AgentMailbox
 
         public override string ToString() => Server.AbsoluteUri;
 
+        /// <summary>
+        /// Options for a client that probes this one's server the way this one reaches it (certificate check, handler,
+        /// user agent), with no retries and the given timeout: a probe answers within its own time.
+        /// </summary>
+        internal AgentMailboxClientOptions ProbeOptions(TimeSpan timeout) => new AgentMailboxClientOptions
+        {
+            Server = _options.Server,
+            AllowUnencryptedAuthentication = _options.AllowUnencryptedAuthentication,
+            SkipCertificateCheck = _options.SkipCertificateCheck,
+            Timeout = timeout,
+            MaximumRetryCount = 0,
+            UserAgent = _options.UserAgent,
+            BlockingIO = _options.BlockingIO,
+            Handler = _options.Handler,
+        };
+
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)

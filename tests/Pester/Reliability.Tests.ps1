@@ -46,7 +46,8 @@ BeforeDiscovery {
 
     $cells = foreach ($c in $cmdlets) {
         foreach ($f in $faults) {
-            $expected = if ($c.Kind -eq 'send') { $f.Send } else { $f.Read }
+            # A probe makes one attempt: every fault is an answer, Reachable = $false.
+            $expected = if ($c.Kind -eq 'send') { $f.Send } elseif ($c.Kind -eq 'probe') { 'unreachable' } else { $f.Read }
             $cell = @{} + $c + $f
             $cell.Expected = $expected
             $cell.Stored = if ($c.Kind -eq 'send') { $f.Stored } else { $null }

@@ -44,7 +44,7 @@ namespace AgentMailbox.PowerShell.Commands
 
         private DateTime _startedUtc;
 
-        /// <summary>A probe answers within its own timeout: retries of the connection's client fit inside it or are not made.</summary>
+        /// <summary>A probe answers within its own timeout.</summary>
         protected override DateTime? CallDeadline => _startedUtc + TimeSpan.FromSeconds(TimeoutSec);
 
         protected override void ProcessRecord()
@@ -69,46 +69,32 @@ namespace AgentMailbox.PowerShell.Commands
             {
                 WriteWarning($"{problem} Probing {server.AbsoluteUri} instead.");
             }
-            AgentMailboxClient? owned = null;
-            AgentMailboxClient client;
-            if (connection is not null)
-            {
-                client = connection.Client;
-            }
-            else
-            {
-                owned = new AgentMailboxClient(new AgentMailboxClientOptions
+            // A probe makes one attempt and answers within -TimeoutSec: a client of its own with retries off, which
+            // for a connection reaches its server the way the connection does (no key: /health needs none).
+            using var client = new AgentMailboxClient(connection is not null
+                ? connection.Client.ProbeOptions(TimeSpan.FromSeconds(TimeoutSec))
+                : new AgentMailboxClientOptions
                 {
                     Server = server,
                     Timeout = TimeSpan.FromSeconds(TimeoutSec),
                     MaximumRetryCount = 0,
                     BlockingIO = true,
                 });
-                client = owned;
-            }
-
+            var watch = Stopwatch.StartNew();
+            HealthCheckResult result;
             try
             {
-                var watch = Stopwatch.StartNew();
-                HealthCheckResult result;
-                try
-                {
-                    var health = Await(ct => client.GetHealthAsync(ct));
-                    watch.Stop();
-                    result = new HealthCheckResult(client.Server, health.Ok, Math.Round(watch.Elapsed.TotalMilliseconds, 2),
-                        health.Ok ? null : "The server answered its health probe with ok = false.");
-                }
-                catch (Exception ex) when (ex is AgentMailboxException)
-                {
-                    WriteVerbose(ex.Message);
-                    result = new HealthCheckResult(client.Server, false, null, ex.Message);
-                }
-                WriteObject(Quiet ? (object)result.Reachable : result);
+                var health = Await(ct => client.GetHealthAsync(ct));
+                watch.Stop();
+                result = new HealthCheckResult(client.Server, health.Ok, Math.Round(watch.Elapsed.TotalMilliseconds, 2),
+                    health.Ok ? null : "The server answered its health probe with ok = false.");
             }
-            finally
+            catch (Exception ex) when (ex is AgentMailboxException)
             {
-                owned?.Dispose();
+                WriteVerbose(ex.Message);
+                result = new HealthCheckResult(client.Server, false, null, ex.Message);
             }
+            WriteObject(Quiet ? (object)result.Reachable : result);
         }
 
         #endregion
