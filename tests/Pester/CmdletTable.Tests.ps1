@@ -48,13 +48,61 @@ BeforeAll {
         'Set-AgentThreadRead'        = { param($Ctx) @{ ThreadId = $Ctx.ThreadId } }
         'Test-AgentMailbox'          = { param($Ctx) @{} }
         'Wait-AgentMessage'          = { param($Ctx) @{ TimeoutSec = 2; PollIntervalSec = 0.2 } }
+        # The context cmdlets, on the graph, index and checkpoints New-Context made.
+        'Set-AgentGraphNode'             = { param($Ctx) @{ Id = "table-new-$($Ctx.Tag)"; Type = 'task'; Name = 'sample node' } }
+        'Set-AgentGraphEdge'             = { param($Ctx) @{ SourceId = $Ctx.SourceId; TargetId = $Ctx.TargetId; Type = 'decision' } }
+        'Search-AgentGraph'              = { param($Ctx) @{ Query = 'sample query' } }
+        'Remove-AgentGraphNode'          = { param($Ctx) @{ Id = $Ctx.TargetId } }
+        'Remove-AgentGraphEdge'          = { param($Ctx) @{ SourceId = $Ctx.SourceId; TargetId = $Ctx.TargetId; Type = 'decision' } }
+        'Set-AgentIndexEntry'            = { param($Ctx) @{ Key = "table/new-$($Ctx.Tag).ps1"; Category = 'file'; Summary = 'sample summary' } }
+        'Get-AgentIndexEntry'            = { param($Ctx) @{ Key = $Ctx.IndexKeys[0] } }
+        'Search-AgentIndex'              = { param($Ctx) @{ Query = 'sample query' } }
+        'Remove-AgentIndexEntry'         = { param($Ctx) @{ Key = $Ctx.IndexKeys[0] } }
+        'Merge-AgentIndexEntry'          = { param($Ctx) @{ ModuleKey = "table/module-$($Ctx.Tag)"; Key = $Ctx.IndexKeys } }
+        'Checkpoint-AgentContext'        = { param($Ctx) @{ Message = 'sample checkpoint' } }
+        'Get-AgentContextCheckpoint'     = { param($Ctx) @{ Id = $Ctx.MainCheckpointId } }
+        'Compare-AgentContextCheckpoint' = { param($Ctx) @{ ReferenceId = $Ctx.BaseCheckpointId; DifferenceId = $Ctx.MainCheckpointId } }
+        'Restore-AgentContextCheckpoint' = { param($Ctx) @{ Id = $Ctx.MainCheckpointId } }
+        'Remove-AgentContextCheckpoint'  = { param($Ctx) @{ Id = $Ctx.FeatureCheckpointId } }
+        'Merge-AgentContextBranch'       = { param($Ctx) @{ From = $Ctx.FeatureBranch; To = 'main' } }
+        # The server's own card: with -Connection it must come from the connection's server, and a piped -Server
+        # (another server, where no agent of the context is registered) must be where it is read.
+        'Get-AgentCard'                  = { param($Ctx) @{} }
     }
 
     # A distinctive value for each parameter that binds by property name, and how to see that it arrived: the value
-    # appears in a request (path, query or body), or every object output carries it as that property.
+    # appears in a request (path, query or body), or every object output carries it as that property. Markers are
+    # per name, so each must be valid for every cmdlet with a parameter of that name, and name what exists where a
+    # cmdlet needs it. A value that does not show as itself in a request is a hashtable: Value is piped, InRequest is
+    # the text a request must hold instead, and At the server whose requests are searched (the context's by default).
     $script:Markers = @{
-        ThreadId = { param($Ctx) $Ctx.ThreadId }
-        AgentId  = { param($Ctx) New-TestAgentId marker }
+        ThreadId     = { param($Ctx) $Ctx.ThreadId }
+        # Registered (Get-AgentCard needs its card); Connect-AgentMailbox connects as it again.
+        AgentId      = { param($Ctx) $Ctx.MarkerAgentId }
+        # A checkpoint that is nobody's parent (Remove-AgentContextCheckpoint can remove it) and also a graph node.
+        Id           = { param($Ctx) $Ctx.FeatureCheckpointId }
+        # A node type (Set-AgentGraphNode validates it) and the type of the context's edge.
+        Type         = { param($Ctx) 'decision' }
+        Name         = { param($Ctx) "table name $($Ctx.Tag)" }
+        Description  = { param($Ctx) "table description $($Ctx.Tag)" }
+        # An object goes out as JSON: its distinctive property value is what a request shows.
+        Metadata     = { param($Ctx) @{ Value = [pscustomobject]@{ note = "table metadata $($Ctx.Tag)" }; InRequest = "table metadata $($Ctx.Tag)" } }
+        SourceId     = { param($Ctx) $Ctx.SourceId }
+        TargetId     = { param($Ctx) $Ctx.TargetId }
+        Weight       = { param($Ctx) 7.3125 }
+        Query        = { param($Ctx) "table query $($Ctx.Tag)" }
+        # Small numbers in a range: found only as their query argument, never as a bare digit anywhere.
+        Depth        = { param($Ctx) @{ Value = 4; InRequest = 'depth=4' } }
+        First        = { param($Ctx) @{ Value = 173; InRequest = 'limit=173' } }
+        Key          = { param($Ctx) $Ctx.IndexKeys[0] }
+        # A valid category, not the one the samples use.
+        Category     = { param($Ctx) 'architecture' }
+        Summary      = { param($Ctx) "table summary $($Ctx.Tag)" }
+        ReferenceId  = { param($Ctx) $Ctx.BaseCheckpointId }
+        DifferenceId = { param($Ctx) $Ctx.MainCheckpointId }
+        # A server shows in no request text: the piped one is the second server, which the context and the default
+        # connection do not use, so a card read there came from the piped Server (a string, as from Import-Csv).
+        Server       = { param($Ctx) @{ Value = $servers[1].Uri.ToString(); InRequest = 'GET /.well-known/agent-card'; At = $servers[1] } }
     }
 
     function Get-Sample([string] $Name, $Ctx) {
@@ -65,7 +113,12 @@ BeforeAll {
     }
 
     function New-Context($Server) {
-        <# Two agents on $Server, and two threads from the peer to me, each with an unread message. #>
+        <#
+            Two agents on $Server, and two threads from the peer to me, each with an unread message. For the context
+            cmdlets, the agent has two graph nodes with a 'decision' edge between them, two index entries, and
+            checkpoints on two branches: base and main (its child) on main, feature (nobody's parent) on another
+            branch; the feature checkpoint's id is also a graph node's id. Another registered agent stands for piped ids.
+        #>
         $meId = New-TestAgentId me
         $peerId = New-TestAgentId peer
         $me = Connect-AgentMailbox $meId -Server $Server.Uri -PassThru
@@ -76,7 +129,30 @@ BeforeAll {
         $t2 = Send-AgentMessage -Connection $other -To $meId -Payload 'second'
         $other | Disconnect-AgentMailbox
         $t1.ThreadId | Should -Not -Be $t2.ThreadId
-        @{ Server = $Server; Me = $me; MeId = $meId; Peer = $peer; PeerId = $peerId; ThreadId = $t1.ThreadId; OtherThreadId = $t2.ThreadId }
+        $markerAgentId = New-TestAgentId marker
+        Connect-AgentMailbox $markerAgentId -Server $Server.Uri -PassThru | Disconnect-AgentMailbox
+
+        $tag = [Guid]::NewGuid().ToString('N').Substring(0, 10)
+        $sourceId = "table-source-$tag"
+        $targetId = "table-target-$tag"
+        Set-AgentGraphNode -Connection $me -Id $sourceId -Type file -Name "source $tag" -ErrorAction Stop
+        Set-AgentGraphNode -Connection $me -Id $targetId -Type symbol -Name "target $tag" -ErrorAction Stop
+        Set-AgentGraphEdge -Connection $me -SourceId $sourceId -TargetId $targetId -Type decision -ErrorAction Stop
+        $indexKeys = "table/first-$tag.ps1", "table/second-$tag.ps1"
+        foreach ($key in $indexKeys) { Set-AgentIndexEntry -Connection $me -Key $key -Category file -Summary "summary of $key" -ErrorAction Stop }
+        $featureBranch = "feature-$tag"
+        $base = Checkpoint-AgentContext -Connection $me 'base' -Branch main -ErrorAction Stop
+        $main = Checkpoint-AgentContext -Connection $me 'main work' -Branch main -ErrorAction Stop
+        $feature = Checkpoint-AgentContext -Connection $me 'feature work' -Branch $featureBranch -ErrorAction Stop
+        $main.ParentId | Should -Be $base.Id
+        $feature.ParentId | Should -BeNullOrEmpty
+        Set-AgentGraphNode -Connection $me -Id $feature.Id -Type decision -Name "checkpointed $tag" -ErrorAction Stop
+
+        @{
+            Server = $Server; Me = $me; MeId = $meId; Peer = $peer; PeerId = $peerId; ThreadId = $t1.ThreadId; OtherThreadId = $t2.ThreadId
+            MarkerAgentId = $markerAgentId; Tag = $tag; SourceId = $sourceId; TargetId = $targetId; IndexKeys = $indexKeys
+            FeatureBranch = $featureBranch; BaseCheckpointId = $base.Id; MainCheckpointId = $main.Id; FeatureCheckpointId = $feature.Id
+        }
     }
 
     function Test-Closed($Connection) { $Connection.GetType().GetProperty('IsClosed', $script:nonPublic).GetValue($Connection) }
@@ -169,7 +245,8 @@ Describe 'Parameters bind by property name from piped objects' {
     BeforeEach {
         $script:ctx = New-Context $servers[0]
         Connect-AgentMailbox $ctx.MeId -Server $ctx.Server.Uri
-        Clear-MockRequest $ctx.Server
+        Clear-MockRequest $servers[0]
+        Clear-MockRequest $servers[1]
     }
     AfterEach { $ctx.Me, $ctx.Peer | Disconnect-AgentMailbox -ErrorAction SilentlyContinue }
 
@@ -178,15 +255,27 @@ Describe 'Parameters bind by property name from piped objects' {
             throw "-$Parameter of $Name binds by property name but has no entry in `$Markers (tests/Pester/CmdletTable.Tests.ps1): add a distinctive value for it."
         }
         $marker = & $Markers[$Parameter] $ctx
+        $inRequest = $marker
+        $at = $ctx.Server
+        if ($marker -is [hashtable]) {
+            $inRequest = $marker.InRequest
+            if ($marker.At) { $at = $marker.At }
+            $marker = $marker.Value
+        }
         $arguments = Get-Sample $Name $ctx
         $arguments.Remove($Parameter)
         $piped = [pscustomobject]@{ $Parameter = $marker }
         $command = Get-Command $Name
-        if ($command.Parameters.ContainsKey('Connection') -and $Name -ne 'Disconnect-AgentMailbox') { $arguments.Connection = $ctx.Me }
+        # -Connection only where it can be bound with the parameter: Get-AgentCard -Server is in another parameter set,
+        # so it runs with the default connection (on the context's server) unless the piped Server binds.
+        $sets = @($command.Parameters[$Parameter].ParameterSets.Keys)
+        $withConnection = $command.Parameters.ContainsKey('Connection') -and $Name -ne 'Disconnect-AgentMailbox' -and
+            ($sets -contains '__AllParameterSets' -or @($command.Parameters['Connection'].ParameterSets.Keys | Where-Object { $_ -eq '__AllParameterSets' -or $sets -contains $_ }).Count -gt 0)
+        if ($withConnection) { $arguments.Connection = $ctx.Me }
         if ($command.Parameters.ContainsKey('Confirm')) { $arguments.Confirm = $false }
         $output = @($piped | & $Name @arguments -ErrorVariable failures -ErrorAction SilentlyContinue)
         $failures | Should -BeNullOrEmpty
-        $inRequests = @(Get-RequestText $ctx.Server | Where-Object { $_ -like "*$marker*" }).Count -gt 0
+        $inRequests = @(Get-RequestText $at | Where-Object { $_ -like "*$inRequest*" }).Count -gt 0
         $inOutput = $output.Count -gt 0 -and @($output | Where-Object { $_.PSObject.Properties[$Parameter] -and $_.$Parameter -ceq $marker }).Count -eq $output.Count
         ($inRequests -or $inOutput) | Should -BeTrue -Because "the piped $Parameter '$marker' must reach $Name (in a request, or as the $Parameter of every object it outputs)"
     }

@@ -20,6 +20,9 @@ namespace AgentMailbox.PowerShell.Commands
 
         private readonly Dictionary<string, AgentMailboxClient> _owned = new Dictionary<string, AgentMailboxClient>(StringComparer.Ordinal);
 
+        /// <summary>-AgentId was given as an argument (not bound from the pipeline).</summary>
+        private bool _agentIdGiven;
+
         #region Parameters
 
         /// <summary>The agents whose cards to read; the server's own card when omitted.</summary>
@@ -43,6 +46,11 @@ namespace AgentMailbox.PowerShell.Commands
         [ValidateRange(0, int.MaxValue)]
         public int TimeoutSec { get; set; }
 
+        /// <summary>The piped object, to tell an agent id piped as text from an object that has none.</summary>
+        [Parameter(ValueFromPipeline = true, DontShow = true)]
+        [AllowNull]
+        public PSObject? InputObject { get; set; }
+
         #endregion
 
         #region Overrides
@@ -52,10 +60,25 @@ namespace AgentMailbox.PowerShell.Commands
             => !MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)) ? null
                : TimeoutSec == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(TimeoutSec);
 
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            _agentIdGiven = MyInvocation.BoundParameters.ContainsKey(nameof(AgentId));
+        }
+
         protected override void ProcessRecord()
         {
             var client = ClientFor(Server ?? Connection?.Server ?? DefaultConnection.Current?.Server);
-            if (AgentId is null)
+            string[]? agentIds = AgentId;
+            if (!_agentIdGiven && agentIds is not null && InputObject is not null && !(InputObject.BaseObject is string)
+                && InputObject.Properties["AgentId"] is null)
+            {
+                // Pipeline binding's last resort converted the piped object itself to text for -AgentId: an object
+                // without an AgentId property (a row with only a Server column) names no agent, so the card read is
+                // the server's own.
+                agentIds = null;
+            }
+            if (agentIds is null)
             {
                 try
                 {
@@ -67,7 +90,7 @@ namespace AgentMailbox.PowerShell.Commands
                 }
                 return;
             }
-            foreach (string id in AgentId)
+            foreach (string id in agentIds)
             {
                 try
                 {
