@@ -11,66 +11,45 @@ using System.Threading.Tasks;
 namespace AgentMailbox.PowerShell
 {
     /// <summary>
-    /// The threads of a connection, fetched for tab completion: cached for a short while per connection, fetched
-    /// with a one-second budget so completion never blocks the prompt, and empty when not connected.
+    /// What tab completion offers, per connection: the threads (for thread and agent ids) and the checkpoint log (for
+    /// checkpoint ids and branches). Each list is fetched with a budget so completion never blocks the prompt, cached
+    /// for a short while, and empty when not connected.
     /// </summary>
     internal static class CompletionCache
     {
-        private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
         /// <summary>How long a fetch may run before it is cancelled, and how long the completer waits for a cancelled
         /// fetch to end: together under the second the prompt may wait.</summary>
-        private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(750);
-        private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(200);
+        internal static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(750);
+        internal static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(200);
         private const int MaxThreads = 500;
 
-        private sealed class Entry
-        {
-            public Entry(DateTime fetched, IReadOnlyList<AgentThread> threads)
-            {
-                Fetched = fetched;
-                Threads = threads;
-            }
+        private static readonly CompletionList<AgentThread> ThreadList = new CompletionList<AgentThread>(TimeSpan.FromSeconds(30),
+            (connection, ct) => connection.Client.GetThreadsAsync(connection.AgentId, 100, 0, null, MaxThreads, ct));
 
-            public DateTime Fetched { get; }
-            public IReadOnlyList<AgentThread> Threads { get; }
-        }
+        // A new checkpoint should show up soon, so the log is kept only briefly; 100 is the most the server lists.
+        private static readonly CompletionList<ContextCheckpoint> CheckpointList = new CompletionList<ContextCheckpoint>(TimeSpan.FromSeconds(5),
+            (connection, ct) => connection.Client.GetCheckpointsAsync(connection.AgentId, null, 100, ct));
 
-        private static readonly ConditionalWeakTable<Connection, Entry> Cache = new ConditionalWeakTable<Connection, Entry>();
+        internal static IReadOnlyList<AgentThread> Threads(IDictionary fakeBoundParameters) => ThreadList.Get(ConnectionOf(fakeBoundParameters));
 
-        internal static IReadOnlyList<AgentThread> Threads(IDictionary fakeBoundParameters)
-        {
-            var connection = ConnectionOf(fakeBoundParameters);
-            if (connection is null || connection.IsClosed)
-            {
-                return Array.Empty<AgentThread>();
-            }
-            lock (Cache)
-            {
-                if (Cache.TryGetValue(connection, out var cached) && DateTime.UtcNow - cached.Fetched < Lifetime)
-                {
-                    return cached.Threads;
-                }
-            }
-            var threads = Fetch(connection);
-            lock (Cache)
-            {
-                Cache.Remove(connection);
-                Cache.Add(connection, new Entry(DateTime.UtcNow, threads));
-            }
-            return threads;
-        }
+        internal static IReadOnlyList<ContextCheckpoint> Checkpoints(IDictionary fakeBoundParameters) => CheckpointList.Get(ConnectionOf(fakeBoundParameters));
 
         private static int s_inFlight;
 
         /// <summary>Fetches that have not ended yet (for tests: none may outlive the completer that started it).</summary>
         internal static int InFlight => Volatile.Read(ref s_inFlight);
 
-        private static IReadOnlyList<AgentThread> Fetch(Connection connection)
+        /// <summary>
+        /// Fetches a list on a task of its own within <see cref="Budget"/>; out of budget, cancels it and waits up to
+        /// <see cref="Grace"/> for it to end (a cancelled read is released by closing its answer), so no request and no
+        /// token source outlive the completer; one that still has not ended releases what it holds when it does.
+        /// </summary>
+        internal static IReadOnlyList<T> Fetch<T>(Connection connection, Func<Connection, CancellationToken, IAsyncEnumerable<T>> fetch)
         {
-            var threads = new List<AgentThread>();
+            var items = new List<T>();
             if (!connection.TryLease())
             {
-                return threads;
+                return items;
             }
             var budget = new CancellationTokenSource(Budget);
             Interlocked.Increment(ref s_inFlight);
@@ -79,18 +58,16 @@ namespace AgentMailbox.PowerShell
             {
                 task = Task.Run(async () =>
                 {
-                    await foreach (var thread in connection.Client.GetThreadsAsync(connection.AgentId, 100, 0, null, MaxThreads, budget.Token).ConfigureAwait(false))
+                    await foreach (var item in fetch(connection, budget.Token).ConfigureAwait(false))
                     {
-                        lock (threads)
+                        lock (items)
                         {
-                            threads.Add(thread);
+                            items.Add(item);
                         }
                     }
                 });
                 if (!task.Wait(Budget))
                 {
-                    // Out of budget: cancel the fetch and let it end (a cancelled read is released by closing its
-                    // answer) before returning, so no request and no token source outlive the completer.
                     budget.Cancel();
                     task.Wait(Grace);
                 }
@@ -109,7 +86,6 @@ namespace AgentMailbox.PowerShell
                 }
                 else
                 {
-                    // Still not ended after its cancellation: release what it holds only when it does end.
                     task.ContinueWith(_ =>
                     {
                         budget.Dispose();
@@ -118,9 +94,9 @@ namespace AgentMailbox.PowerShell
                     }, TaskScheduler.Default);
                 }
             }
-            lock (threads)
+            lock (items)
             {
-                return threads.ToArray();
+                return items.ToArray();
             }
         }
 
@@ -147,6 +123,54 @@ namespace AgentMailbox.PowerShell
                     yield return new CompletionResult(text, value, CompletionResultType.ParameterValue, string.IsNullOrEmpty(tooltip) ? value : tooltip);
                 }
             }
+        }
+    }
+
+    /// <summary>One list tab completion offers, cached per connection for <c>lifetime</c>.</summary>
+    internal sealed class CompletionList<T>
+    {
+        private readonly TimeSpan _lifetime;
+        private readonly Func<Connection, CancellationToken, IAsyncEnumerable<T>> _fetch;
+        private readonly ConditionalWeakTable<Connection, Entry> _cache = new ConditionalWeakTable<Connection, Entry>();
+
+        internal CompletionList(TimeSpan lifetime, Func<Connection, CancellationToken, IAsyncEnumerable<T>> fetch)
+        {
+            _lifetime = lifetime;
+            _fetch = fetch;
+        }
+
+        private sealed class Entry
+        {
+            public Entry(DateTime fetched, IReadOnlyList<T> items)
+            {
+                Fetched = fetched;
+                Items = items;
+            }
+
+            public DateTime Fetched { get; }
+            public IReadOnlyList<T> Items { get; }
+        }
+
+        internal IReadOnlyList<T> Get(Connection? connection)
+        {
+            if (connection is null || connection.IsClosed)
+            {
+                return Array.Empty<T>();
+            }
+            lock (_cache)
+            {
+                if (_cache.TryGetValue(connection, out var cached) && DateTime.UtcNow - cached.Fetched < _lifetime)
+                {
+                    return cached.Items;
+                }
+            }
+            var items = CompletionCache.Fetch(connection, _fetch);
+            lock (_cache)
+            {
+                _cache.Remove(connection);
+                _cache.Add(connection, new Entry(DateTime.UtcNow, items));
+            }
+            return items;
         }
     }
 
