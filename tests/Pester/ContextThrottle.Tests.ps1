@@ -11,31 +11,6 @@ BeforeAll {
     $script:server = Start-AgentMailboxServer -Kind Mock
     $script:modulePath = Get-BuiltModulePath
 
-    # The largest number of requests whose handling at the mock overlapped, given that each took at least $DelayMs
-    # there (the mock's delay), from their arrival times.
-    function script:Get-MaxOverlap([object[]] $Requests, [int] $DelayMs) {
-        $times = @($Requests | ForEach-Object { [long]$_.receivedAt } | Sort-Object)
-        $max = 0
-        for ($i = 0; $i -lt $times.Count; $i++) {
-            $n = 0
-            for ($j = $i; $j -lt $times.Count -and $times[$j] - $times[$i] -lt $DelayMs; $j++) { $n++ }
-            if ($n -gt $max) { $max = $n }
-        }
-        $max
-    }
-
-    # Runs a script in a fresh runspace with the module imported and connected as $AgentId; returns the PowerShell.
-    function script:New-ConnectedShell([string] $AgentId) {
-        $ps = [powershell]::Create()
-        $null = $ps.AddScript({
-                param($module, $uri, $agent)
-                Import-Module $module
-                $null = Connect-AgentMailbox $agent -Server $uri
-            }).AddArgument($script:modulePath).AddArgument($script:server.Uri).AddArgument($AgentId)
-        $null = $ps.Invoke()
-        $ps.Commands.Clear()
-        $ps
-    }
 
     function script:Connect-Fresh([string] $Name) {
         $script:agent = New-TestAgentId $Name
@@ -305,7 +280,7 @@ Describe 'Progress and Ctrl+C of <_>' -ForEach 'Set-AgentGraphNode', 'Set-AgentG
     }
 
     It 'writes progress records and a completed one when the run lasts longer than two seconds, none for a short run' {
-        $ps = New-ConnectedShell $agent
+        $ps = New-ConnectedShell $script:server $agent
         try {
             # 30 inputs, 200 ms each, two at a time: about three seconds.
             Add-MockFault $server -Path $full -Method POST -DelayMs 200 -Count 30 | Out-Null
@@ -329,7 +304,7 @@ Describe 'Progress and Ctrl+C of <_>' -ForEach 'Set-AgentGraphNode', 'Set-AgentG
     }
 
     It 'stops within a second on Ctrl+C with requests in flight, and sends nothing twice' {
-        $ps = New-ConnectedShell $agent
+        $ps = New-ConnectedShell $script:server $agent
         try {
             # Every request is held for a minute: only Ctrl+C can end this run in time.
             Add-MockFault $server -Path $full -Method POST -DelayMs 60000 -Count -1 | Out-Null

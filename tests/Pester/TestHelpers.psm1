@@ -57,4 +57,33 @@ function Clear-MockFault([Parameter(Mandatory)] $Server) {
     $null = Invoke-RestMethod -Method Delete -Uri "$($Server.Uri)/_mock/faults"
 }
 
-Export-ModuleMember -Function Get-BuiltModulePath, Import-BuiltModule, New-TestAgentId, Get-MockRequest, Clear-MockRequest, Add-MockFault, Clear-MockFault
+function Get-MaxOverlap([object[]] $Requests, [int] $DelayMs) {
+    <#
+        The largest number of requests whose handling at the mock overlapped, given that each took at least $DelayMs
+        there (the mock's delay), from their arrival times: a request that arrived less than the delay after another
+        arrived while that one was still being answered.
+    #>
+    $times = @($Requests | ForEach-Object { [long]$_.receivedAt } | Sort-Object)
+    $max = 0
+    for ($i = 0; $i -lt $times.Count; $i++) {
+        $n = 0
+        for ($j = $i; $j -lt $times.Count -and $times[$j] - $times[$i] -lt $DelayMs; $j++) { $n++ }
+        if ($n -gt $max) { $max = $n }
+    }
+    $max
+}
+
+function New-ConnectedShell([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [string] $AgentId) {
+    <# A fresh runspace with the built module imported and connected to $Server as $AgentId; returns the PowerShell. #>
+    $ps = [powershell]::Create()
+    $null = $ps.AddScript({
+            param($module, $uri, $agent)
+            Import-Module $module
+            $null = Connect-AgentMailbox $agent -Server $uri
+        }).AddArgument((Get-BuiltModulePath)).AddArgument($Server.Uri).AddArgument($AgentId)
+    $null = $ps.Invoke()
+    $ps.Commands.Clear()
+    $ps
+}
+
+Export-ModuleMember -Function Get-BuiltModulePath, Import-BuiltModule, New-TestAgentId, Get-MockRequest, Clear-MockRequest, Add-MockFault, Clear-MockFault, Get-MaxOverlap, New-ConnectedShell

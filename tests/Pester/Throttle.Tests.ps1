@@ -12,32 +12,6 @@ BeforeAll {
 
     function script:Get-SentBody { @(Get-MockRequest $server '/messages/send') | ForEach-Object { $_.body | ConvertFrom-Json -AsHashtable } }
 
-    # The largest number of requests whose handling at the mock overlapped, given that each took at least $DelayMs
-    # there (the mock's delay), from their arrival times: a request that arrived less than the delay after another
-    # arrived while that one was still being answered.
-    function script:Get-MaxOverlap([object[]] $Requests, [int] $DelayMs) {
-        $times = @($Requests | ForEach-Object { [long]$_.receivedAt } | Sort-Object)
-        $max = 0
-        for ($i = 0; $i -lt $times.Count; $i++) {
-            $n = 0
-            for ($j = $i; $j -lt $times.Count -and $times[$j] - $times[$i] -lt $DelayMs; $j++) { $n++ }
-            if ($n -gt $max) { $max = $n }
-        }
-        $max
-    }
-
-    # Runs a script in a fresh runspace with the module imported and connected as $AgentId; returns the PowerShell.
-    function script:New-ConnectedShell([string] $AgentId) {
-        $ps = [powershell]::Create()
-        $null = $ps.AddScript({
-                param($module, $uri, $agent)
-                Import-Module $module
-                $null = Connect-AgentMailbox $agent -Server $uri
-            }).AddArgument($script:modulePath).AddArgument($script:server.Uri).AddArgument($AgentId)
-        $null = $ps.Invoke()
-        $ps.Commands.Clear()
-        $ps
-    }
 }
 AfterAll {
     Disconnect-AgentMailbox -ErrorAction SilentlyContinue
@@ -246,7 +220,7 @@ Describe 'Send-AgentMessage -ThrottleLimit' {
     }
 
     It 'stops within a second on Ctrl+C and sends nothing twice' {
-        $ps = New-ConnectedShell (New-TestAgentId stop)
+        $ps = New-ConnectedShell $script:server (New-TestAgentId stop)
         try {
             Clear-MockRequest $server
             # Every send is held for a minute: only Ctrl+C can end this run in time.
@@ -319,7 +293,7 @@ Describe 'Progress of long commands' {
     It 'writes progress records and completes them when <Name> runs longer than two seconds' -ForEach @(
         @{ Name = 'Send-AgentMessage'; Limit = 1 }, @{ Name = 'Send-AgentMessage -ThrottleLimit 4'; Limit = 4 }
     ) {
-        $ps = New-ConnectedShell (New-TestAgentId progress)
+        $ps = New-ConnectedShell $script:server (New-TestAgentId progress)
         try {
             # 30 sends to one thread, 100 ms each: about three seconds, whatever the throttle limit.
             Add-MockFault $server -Path '/messages/send' -DelayMs 100 -Count 30 | Out-Null
@@ -337,7 +311,7 @@ Describe 'Progress of long commands' {
     }
 
     It 'writes none for a short run, and none under $ProgressPreference = SilentlyContinue' {
-        $ps = New-ConnectedShell (New-TestAgentId progress)
+        $ps = New-ConnectedShell $script:server (New-TestAgentId progress)
         try {
             $null = $ps.AddScript({ 1..3 | Send-AgentMessage -To one -ThrottleLimit 2 })
             $ps.Invoke().Count | Should -Be 3
@@ -357,7 +331,7 @@ Describe 'Progress of long commands' {
         $agent = New-TestAgentId progress
         # Connected before the shell is: the default connection is the process's, and the shell's must be the last one made.
         $other = Connect-AgentMailbox (New-TestAgentId peer) -Server $server.Uri -PassThru
-        $ps = New-ConnectedShell $agent
+        $ps = New-ConnectedShell $script:server $agent
         try {
             $thread = (Send-AgentMessage -Connection $other -To $agent -Payload 1).ThreadId
             $null = Send-AgentMessage -Connection $other -To $agent -Payload 2 -ThreadId $thread
