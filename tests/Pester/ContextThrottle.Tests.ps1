@@ -30,7 +30,7 @@ BeforeAll {
             Input  = { param($i) [pscustomobject]@{ Id = "n$i-$run"; Type = 'task'; Name = "tnode-$run $i" } }
             KeyOf  = { param($o) $o.Id }
             BodyKey = { param($b) $b.id }
-            Run    = { param($inputs, $limit) $inputs | Set-AgentGraphNode -ThrottleLimit $limit -PassThru 2>&1 }
+            Run    = { param($inputs, $limit) $inputs | Set-AgentGraphNode -ThrottleLimit $limit -PassThru -ErrorAction Continue 2>&1 }
             Stored = { @((Search-AgentGraph "tnode-$run" -First 200).Nodes | ForEach-Object Id) }
         }
         'Set-AgentGraphEdge' = @{
@@ -38,7 +38,7 @@ BeforeAll {
             Input  = { param($i) [pscustomobject]@{ SourceId = "s$i-$run"; TargetId = "t$i-$run"; Type = 'links' } }
             KeyOf  = { param($o) $o.SourceId }
             BodyKey = { param($b) $b.sourceId }
-            Run    = { param($inputs, $limit) $inputs | Set-AgentGraphEdge -ThrottleLimit $limit -PassThru 2>&1 }
+            Run    = { param($inputs, $limit) $inputs | Set-AgentGraphEdge -ThrottleLimit $limit -PassThru -ErrorAction Continue 2>&1 }
             # The sources are nodes named after the run, so that a search reaches every edge from them.
             Prepare = { param($count) 0..($count - 1) | ForEach-Object { [pscustomobject]@{ Id = "s$_-$run"; Type = 'symbol'; Name = "ehost-$run $_" } } | Set-AgentGraphNode -ThrottleLimit 8 }
             Stored = { @((Search-AgentGraph "ehost-$run" -Depth 1 -First 200).Edges | Where-Object Type -EQ 'links' | ForEach-Object SourceId) }
@@ -48,7 +48,7 @@ BeforeAll {
             Input  = { param($i) [pscustomobject]@{ Key = "k$i-$run"; Category = 'file'; Summary = "entry $i" } }
             KeyOf  = { param($o) $o.Key }
             BodyKey = { param($b) $b.key }
-            Run    = { param($inputs, $limit) $inputs | Set-AgentIndexEntry -ThrottleLimit $limit -PassThru 2>&1 }
+            Run    = { param($inputs, $limit) $inputs | Set-AgentIndexEntry -ThrottleLimit $limit -PassThru -ErrorAction Continue 2>&1 }
             Stored = { param($keys) @(Get-AgentIndexEntry -Key $keys -ErrorAction SilentlyContinue | ForEach-Object Key) }
         }
     }

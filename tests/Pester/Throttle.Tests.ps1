@@ -51,7 +51,7 @@ Describe 'Send-AgentMessage -ThrottleLimit' {
         Add-MockFault $server -Path '/messages/send' -Action drop -AfterHandler -Count 6 | Out-Null
         Add-MockFault $server -Path '/messages/send' -Status 502 -Count 3 | Out-Null
 
-        $out = @($inputs | Send-AgentMessage -ThrottleLimit $Limit 2>&1)
+        $out = @($inputs | Send-AgentMessage -ThrottleLimit $Limit -ErrorAction Continue 2>&1)
         Clear-MockFault $server
 
         # What the server stored, by message id, read back from every thread of the sender.
@@ -173,7 +173,7 @@ Describe 'Send-AgentMessage -ThrottleLimit' {
     It 'writes input errors in their place among the outputs' {
         $out = @(
             @{ To = 'a'; Payload = 1 }, @{ Payload = 'no recipient' }, @{ To = 'b'; Payload = 2; ContextSnapshot = 5 }, @{ To = 'c'; Payload = 3 }
-        ) | Send-AgentMessage -ThrottleLimit 8 2>&1
+        ) | Send-AgentMessage -ThrottleLimit 8 -ErrorAction Continue 2>&1
         $out.Count | Should -Be 4
         $out[0] | Should -BeOfType ([AgentMailbox.SendResult])
         $out[1].FullyQualifiedErrorId | Should -Match '^MissingRecipient,'
@@ -211,7 +211,7 @@ Describe 'Send-AgentMessage -ThrottleLimit' {
         Clear-MockRequest $server
         Add-MockFault $server -Path '/messages/send' -Action stall -Count 1 | Out-Null
         $watch = [Diagnostics.Stopwatch]::StartNew()
-        $out = @(1..2 | ForEach-Object { @{ To = "to$_"; Payload = $_ } } | Send-AgentMessage -ThrottleLimit 4 -TimeoutSec 1 2>&1)
+        $out = @(1..2 | ForEach-Object { @{ To = "to$_"; Payload = $_ } } | Send-AgentMessage -ThrottleLimit 4 -TimeoutSec 1 -ErrorAction Continue 2>&1)
         $watch.Stop()
         $errors = @($out | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
         $errors.Count | Should -Be 1
@@ -263,7 +263,7 @@ Describe 'Invoke-AgentReplyAll -ThrottleLimit' {
         Add-MockFault $server -Path '/messages/reply-all' -DelayMs 30 -Count 20 | Out-Null
         Add-MockFault $server -Path '/messages/reply-all' -Status 500 -Count 2 | Out-Null
         $inputs = foreach ($i in 0..59) { [pscustomobject]@{ ThreadId = $threads[$i % 6]; seq = $i } }
-        $out = @($inputs | Invoke-AgentReplyAll -ThrottleLimit 6 -Payload { @{ seq = $_.seq } } 2>&1)
+        $out = @($inputs | Invoke-AgentReplyAll -ThrottleLimit 6 -Payload { @{ seq = $_.seq } } -ErrorAction Continue 2>&1)
         $out.Count | Should -Be 60
         for ($i = 0; $i -lt 60; $i++) {
             if ($out[$i] -is [System.Management.Automation.ErrorRecord]) {
