@@ -28,6 +28,24 @@ Describe 'Get-AgentInbox' {
         $all[0].Timestamp.Offset | Should -Be ([TimeSpan]::Zero)
     }
 
+    It 'converts a payload once: the object read is the object kept, changes included, in every runspace' {
+        # Payloads and snapshots are converted when first read (README "One-shot jobs"); a getter that converted on
+        # every read would lose the change below and give each runspace its own object.
+        $all = @(Get-AgentInbox -Connection $readerConnection)
+        $message = $all[4]
+        $message.Payload.seq = 'changed'
+        $message.Payload.seq | Should -Be 'changed'
+        $message.Context.Snapshot | Should -BeOfType ([System.Management.Automation.PSCustomObject])
+        # First read in other runspaces: each adds a property, and all of them land on the one object.
+        $fresh = $all[6]
+        1..3 | ForEach-Object -Parallel { ($using:fresh).Payload | Add-Member -NotePropertyName "p$_" -NotePropertyValue $_ } -ThrottleLimit 1
+        @($fresh.Payload.p1, $fresh.Payload.p2, $fresh.Payload.p3, $fresh.Payload.seq) | Should -Be @(1, 2, 3, 7)
+        $recent = $message.Context.RecentMessages | Select-Object -Last 1
+        $recent.Payload | Should -BeOfType ([System.Management.Automation.PSCustomObject])
+        $recent.ContextSnapshot.at | Should -Be $all[4].Context.Snapshot.at
+        $all.Payload.seq | Should -Be (@(1..4) + 'changed' + @(6..30))
+    }
+
     It 'writes each message as it is decoded, so Select-Object -First 1 returns while the body is still arriving' {
         # The server sends half of the inbox and holds the rest for minutes: only a cmdlet that writes each message
         # as it is decoded returns; one that buffered the body would time out on the held half, with nothing out.

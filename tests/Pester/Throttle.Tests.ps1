@@ -179,7 +179,8 @@ Describe 'Send-AgentMessage -ThrottleLimit' {
         $out[1].FullyQualifiedErrorId | Should -Match '^MissingRecipient,'
         $out[2].FullyQualifiedErrorId | Should -Match '^InvalidContextSnapshot,'
         $out[3] | Should -BeOfType ([AgentMailbox.SendResult])
-        (Get-SentBody).payload | Should -Be @(1, 3)
+        # Sent side by side (two threads), so they may reach the server in either order; outputs keep input order.
+        @((Get-SentBody).payload | Sort-Object) | Should -Be @(1, 3)
     }
 
     It 'runs a script-block payload on the pipeline thread, and asks -WhatIf per input before queueing' {

@@ -5,7 +5,9 @@ namespace AgentMailbox
     /// <summary>
     /// Turns free-form JSON values (payloads, context snapshots, summaries) into objects and back. The client library
     /// decodes them as <see cref="JsonElement"/> by default; a host such as the PowerShell module plugs in its own
-    /// representation here, so the conversion lives in one place and runs while the response is read.
+    /// representation here, so the conversion lives in one place. It runs while the response is read, except for the
+    /// objects and arrays of a streamed list's items (inbox, index entries), which it converts when a caller first
+    /// reads the property that holds them (see <see cref="DeferredJsonValue"/>), possibly on another thread.
     /// </summary>
     public interface IJsonValueConverter
     {

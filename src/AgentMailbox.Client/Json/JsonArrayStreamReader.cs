@@ -93,7 +93,10 @@ namespace AgentMailbox
                         && reader.CurrentDepth == _itemDepth)
                     {
                         int itemEnd = _start + (int)reader.BytesConsumed;
-                        items.Add(JsonSerializer.Deserialize<T>(new ReadOnlySpan<byte>(_buffer, _itemStart, itemEnd - _itemStart), _options)!);
+                        using (DeferredJsonValue.OpenSource(_buffer, _itemStart, itemEnd - _itemStart))
+                        {
+                            items.Add(JsonSerializer.Deserialize<T>(new ReadOnlySpan<byte>(_buffer, _itemStart, itemEnd - _itemStart), _options)!);
+                        }
                         _inItem = false;
                     }
                 }

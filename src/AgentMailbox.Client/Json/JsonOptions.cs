@@ -62,8 +62,9 @@ namespace AgentMailbox
 
             public ValueConverterAdapter(IJsonValueConverter inner) => _inner = inner;
 
+            /// <summary>Objects and arrays of a streamed list's item stay bytes until first read (see <see cref="DeferredJsonValue"/>).</summary>
             public override object? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-                => _inner.Read(ref reader);
+                => DeferredJsonValue.TryCapture(ref reader, _inner, out var deferred) ? deferred : _inner.Read(ref reader);
 
             public override void Write(Utf8JsonWriter writer, object value, JsonSerializerOptions options)
                 => _inner.Write(writer, value);

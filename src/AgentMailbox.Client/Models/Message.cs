@@ -10,6 +10,7 @@ namespace AgentMailbox
 
         /// <summary>The context snapshot the sender attached (or the server's handoff packet).</summary>
         [JsonInclude, JsonPropertyName("contextSnapshot")]
-        public object? ContextSnapshot { get; internal set; }
+        public object? ContextSnapshot { get => DeferredJsonValue.Resolve(ref _contextSnapshot); internal set => _contextSnapshot = value; }
+        private object? _contextSnapshot;
     }
 }

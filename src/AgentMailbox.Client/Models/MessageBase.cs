@@ -37,9 +37,10 @@ namespace AgentMailbox
         [JsonInclude, JsonPropertyName("replyTo")]
         public string? ReplyTo { get; internal set; }
 
-        /// <summary>The message body, decoded by the client's value converter.</summary>
+        /// <summary>The message body, decoded by the client's value converter (in a streamed list, when first read).</summary>
         [JsonInclude, JsonPropertyName("payload")]
-        public object? Payload { get; internal set; }
+        public object? Payload { get => DeferredJsonValue.Resolve(ref _payload); internal set => _payload = value; }
+        private object? _payload;
 
         [JsonInclude, JsonPropertyName("timestamp"), JsonConverter(typeof(EpochMillisecondsConverter))]
         public DateTimeOffset Timestamp { get; internal set; }

@@ -15,7 +15,8 @@ namespace AgentMailbox
 
         /// <summary>The context snapshot of the thread's latest message.</summary>
         [JsonInclude, JsonPropertyName("snapshot")]
-        public object? Snapshot { get; internal set; }
+        public object? Snapshot { get => DeferredJsonValue.Resolve(ref _snapshot); internal set => _snapshot = value; }
+        private object? _snapshot;
 
         [JsonInclude, JsonPropertyName("threadSummary")]
         public string ThreadSummary { get => _summary; internal set => _summary = value ?? ""; }
@@ -23,7 +24,8 @@ namespace AgentMailbox
 
         /// <summary>The structured summary of older messages, present once a thread is long enough.</summary>
         [JsonInclude, JsonPropertyName("threadSummaryStructured")]
-        public object? ThreadSummaryStructured { get; internal set; }
+        public object? ThreadSummaryStructured { get => DeferredJsonValue.Resolve(ref _threadSummaryStructured); internal set => _threadSummaryStructured = value; }
+        private object? _threadSummaryStructured;
 
         [JsonInclude, JsonPropertyName("recentMessages")]
         public Message[] RecentMessages { get => _recent; internal set => _recent = value ?? Array.Empty<Message>(); }

@@ -25,14 +25,17 @@ namespace AgentMailbox
         public string? Version { get; internal set; }
 
         [JsonInclude, JsonPropertyName("capabilities")]
-        public object? Capabilities { get; internal set; }
+        public object? Capabilities { get => DeferredJsonValue.Resolve(ref _capabilities); internal set => _capabilities = value; }
+        private object? _capabilities;
 
         /// <summary>The server card's skills; null on an agent's card.</summary>
         [JsonInclude, JsonPropertyName("skills")]
-        public object? Skills { get; internal set; }
+        public object? Skills { get => DeferredJsonValue.Resolve(ref _skills); internal set => _skills = value; }
+        private object? _skills;
 
         [JsonInclude, JsonPropertyName("provider")]
-        public object? Provider { get; internal set; }
+        public object? Provider { get => DeferredJsonValue.Resolve(ref _provider); internal set => _provider = value; }
+        private object? _provider;
 
         /// <summary>"none" or "required" (the server has a shared key).</summary>
         [JsonInclude, JsonPropertyName("authentication")]
@@ -54,7 +57,8 @@ namespace AgentMailbox
         public int? UnreadCount { get; internal set; }
 
         [JsonInclude, JsonPropertyName("endpoints")]
-        public object? Endpoints { get; internal set; }
+        public object? Endpoints { get => DeferredJsonValue.Resolve(ref _endpoints); internal set => _endpoints = value; }
+        private object? _endpoints;
 
         public override string ToString() => AgentId ?? Name;
     }

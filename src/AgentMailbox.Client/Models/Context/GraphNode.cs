@@ -35,7 +35,8 @@ namespace AgentMailbox
 
         /// <summary>Free-form data, decoded by the client's value converter; the server stores an object (empty when none was sent).</summary>
         [JsonInclude, JsonPropertyName("metadata")]
-        public object? Metadata { get; internal set; }
+        public object? Metadata { get => DeferredJsonValue.Resolve(ref _metadata); internal set => _metadata = value; }
+        private object? _metadata;
 
         /// <summary>When the server last wrote the node; null where the answer does not say (checkpoint snapshots, a node just sent).</summary>
         [JsonInclude, JsonPropertyName("updatedAt"), JsonConverter(typeof(NullableEpochMillisecondsConverter))]

@@ -30,7 +30,8 @@ namespace AgentMailbox
 
         /// <summary>Free-form data, decoded by the client's value converter.</summary>
         [JsonInclude, JsonPropertyName("metadata")]
-        public object? Metadata { get; internal set; }
+        public object? Metadata { get => DeferredJsonValue.Resolve(ref _metadata); internal set => _metadata = value; }
+        private object? _metadata;
 
         /// <summary>When the server last wrote the entry (every upsert and rollup sets it); null in checkpoint snapshots.</summary>
         [JsonInclude, JsonPropertyName("updatedAt"), JsonConverter(typeof(NullableEpochMillisecondsConverter))]
