@@ -152,23 +152,23 @@ try {
             $seed = Invoke-Worker $workers.Raw @{ op = 'seed3'; server = $running.Uri; reader = 'w3-reader'; threads = $sizes.W3Threads; perThread = $sizes.W3PerThread }
             Write-Host ("[$kind] W3 inbox seeded: {0} messages in {1:0.0} s" -f ($sizes.W3Threads * $sizes.W3PerThread), ($seed.ms / 1000))
 
-            foreach ($workload in 'W1', 'W2', 'W4', 'W3') {
-                $n = if ($workload -ne 'W3') { $sizes[$workload] } else { 0 }
+            foreach ($load in 'W1', 'W2', 'W4', 'W3') {
+                $n = if ($load -ne 'W3') { $sizes[$load] } else { 0 }
                 $watch = [Diagnostics.Stopwatch]::StartNew()
-                $rounds = if ($workload -eq 'W3') { [Math]::Min($Runs, $W3Runs) } else { $Runs }
+                $rounds = if ($load -eq 'W3') { [Math]::Min($Runs, $W3Runs) } else { $Runs }
                 for ($round = 0; $round -le $rounds; $round++) {
                     # Round 0 warms up (a tenth of the work); the order of the clients rotates every round.
-                    $these = if ($workload -in $floorFor) { $clients + 'PsFloor' } else { $clients }
+                    $these = if ($load -in $floorFor) { $clients + 'PsFloor' } else { $clients }
                     $order = for ($i = 0; $i -lt $these.Count; $i++) { $these[($i + $round) % $these.Count] }
                     foreach ($client in $order) {
-                        $command = @{ op = $workload; server = $running.Uri; prefix = "$kind-$workload-$stamp-r$round-$client".ToLowerInvariant() }
-                        if ($workload -eq 'W3') { $command.reader = 'w3-reader' }
+                        $command = @{ op = $load; server = $running.Uri; prefix = "$kind-$load-$stamp-r$round-$client".ToLowerInvariant() }
+                        if ($load -eq 'W3') { $command.reader = 'w3-reader' }
                         else { $command.n = if ($round -eq 0) { [Math]::Max(1, [int]($n / 10)) } else { $n } }
                         $worker = $workers[$client]
                         if ($client -eq 'PsFloor') { $worker = $workers.Module; $command.op = 'floor' }
                         $result = Invoke-Worker $worker $command
                         if ($round -eq 0) { continue }
-                        $sample = [ordered]@{ Server = $kind; Workload = $workload; Client = $client; Round = $round; Ms = [double]$result.ms }
+                        $sample = [ordered]@{ Server = $kind; Workload = $load; Client = $client; Round = $round; Ms = [double]$result.ms }
                         foreach ($extra in 'cpuMs', 'firstMs', 'headersMs', 'lastByteMs', 'bytes', 'baselineKB', 'peakKB', 'allocatedKB') {
                             if ($result.PSObject.Properties[$extra]) { $sample[$extra] = [double]$result.$extra }
                         }
@@ -176,7 +176,7 @@ try {
                         $samples.Add([pscustomobject]$sample)
                     }
                 }
-                Write-Host ("[$kind] {0} done in {1:0.0} s" -f $workload, $watch.Elapsed.TotalSeconds)
+                Write-Host ("[$kind] {0} done in {1:0.0} s" -f $load, $watch.Elapsed.TotalSeconds)
             }
 
             # Streaming, within one run: the module reads the W3 inbox through a relay that notes when the answer's
@@ -305,12 +305,12 @@ $md = [Text.StringBuilder]::new()
 $null = $md.AppendLine('| server | workload | client | median ms | min–max ms | ÷ raw | client CPU ms | CPU ÷ raw |')
 $null = $md.AppendLine('|---|---|---|---:|---:|---:|---:|---:|')
 foreach ($kind in $serverKinds) {
-    foreach ($workload in 'W1', 'W2', 'W4', 'W3') {
+    foreach ($load in 'W1', 'W2', 'W4', 'W3') {
         foreach ($client in $clientNames.Keys) {
-            $row = Get-Row $kind $workload $client
+            $row = Get-Row $kind $load $client
             if (-not $row) { continue }
             $cpu = if ($row.PSObject.Properties['cpuMs']) { $row.cpuMs } else { [double]::NaN }
-            $null = $md.AppendLine(('| {0} | {1} | {2} | {3} | {4}–{5} | {6} | {7} | {8} |' -f $kind.ToLowerInvariant(), $workload, $clientNames[$client],
+            $null = $md.AppendLine(('| {0} | {1} | {2} | {3} | {4}–{5} | {6} | {7} | {8} |' -f $kind.ToLowerInvariant(), $load, $clientNames[$client],
                     (Format-Number $row.Median), (Format-Number $row.Min), (Format-Number $row.Max), (Format-Number $row.Ratio '0.00'),
                     (Format-Number $cpu), (Format-Number $row.CpuRatio '0.00')))
         }
@@ -363,9 +363,9 @@ function Add-Check([string] $Text, [double] $Value, [double] $Limit, [string] $F
 }
 foreach ($kind in $serverKinds) {
     $limit = if ($kind -eq 'Reference') { 1.05 } else { 1.25 }
-    foreach ($workload in 'W1', 'W2', 'W4') {
-        $row = Get-Row $kind $workload 'Module'
-        Add-Check "$($kind.ToLowerInvariant()) $workload module ÷ raw" $(if ($row) { $row.Ratio } else { [double]::NaN }) $limit
+    foreach ($load in 'W1', 'W2', 'W4') {
+        $row = Get-Row $kind $load 'Module'
+        Add-Check "$($kind.ToLowerInvariant()) $load module ÷ raw" $(if ($row) { $row.Ratio } else { [double]::NaN }) $limit
     }
     $module = Get-Row $kind 'W1' 'Module'
     $js = Get-Row $kind 'W1' 'JsSdk'
