@@ -21,6 +21,10 @@
 
 .EXAMPLE
     dotnet pwsh ./bench/Bench.ps1 -Workload OneShot -OneShotRuns 9
+
+.EXAMPLE
+    dotnet pwsh ./bench/OneShot.ps1 -PwshDll (dotnet pwsh ./bench/ReadyToRunPwsh.ps1)
+    The same jobs on a copy of this PowerShell whose main assemblies are compiled ahead of time.
 #>
 [CmdletBinding()]
 param(
@@ -34,7 +38,11 @@ param(
     [string] $OutputDirectory,
 
     # Another build of the module (its AgentMailbox.psd1) to run beside this one, e.g. before a change: rows "baseline".
-    [string] $BaselineModulePath
+    [string] $BaselineModulePath,
+
+    # Run the PowerShell jobs with this pwsh.dll (as `dotnet <PwshDll>`) instead of the running pwsh, e.g. the
+    # ahead-of-time compiled copy made by bench/ReadyToRunPwsh.ps1.
+    [string] $PwshDll
 )
 
 Set-StrictMode -Version Latest
@@ -74,7 +82,7 @@ New-Item -ItemType Directory -Force -Path $OutputDirectory | Out-Null
 Write-Host 'Building the raw client...'
 Invoke-Dotnet build (Join-Path $bench 'RawClient/RawClient.csproj') -c Release --nologo -v quiet
 $rawDll = Join-Path $bench 'RawClient/bin/Release/net10.0/RawClient.dll'
-$pwsh = Get-PwshCommand
+$pwsh = if ($PwshDll) { @('dotnet', (Resolve-Path $PwshDll).Path) } else { Get-PwshCommand }
 $stamp = [DateTime]::UtcNow.ToString('HHmmss')
 $threads = 50
 $perThread = [int][Math]::Ceiling($Messages / $threads)
@@ -154,7 +162,7 @@ function Get-PairedRatio([string] $Job, [string] $Client, [string] $Other, [stri
 $names = [ordered]@{ Raw = 'raw C# process (HttpClient + System.Text.Json)'; Module = 'AgentMailbox module'; Rest = 'Invoke-RestMethod script' }
 if ($BaselineModulePath) { $names.Baseline = "baseline module ($BaselineModulePath)" }
 $md = [Text.StringBuilder]::new()
-$null = $md.AppendLine(('One-shot jobs, a fresh process per run, reference server; medians of {0} rounds (min–max), ratios paired by round:' -f $Runs))
+$null = $md.AppendLine(('One-shot jobs, a fresh process per run, reference server; medians of {0} rounds (min–max), ratios paired by round{1}:' -f $Runs, $(if ($PwshDll) { "; PowerShell jobs run by dotnet $PwshDll" } else { '' })))
 $null = $md.AppendLine()
 $null = $md.AppendLine('| job | client | job ms (in-process) | ÷ raw | Import-Module ms | process wall ms | ÷ raw | ÷ Invoke-RestMethod |')
 $null = $md.AppendLine('|---|---|---:|---:|---:|---:|---:|---:|')
