@@ -11,7 +11,7 @@ namespace AgentMailbox
     /// </summary>
     /// <remarks>
     /// Why: an inbox item carries its thread's recent messages, each with a payload and a snapshot, so 2,000 unread
-    /// messages hold some 40,000 free-form objects. Built eagerly as PowerShell objects they cost more to allocate and
+    /// messages hold some 44,000 free-form objects. Built eagerly as PowerShell objects they cost more to allocate and
     /// to keep (garbage collection of a large live graph) than the rest of the read together, and most are never
     /// looked at. Kept as bytes they cost one copy of the item. The bytes were validated by the reader when the item
     /// was read (the same reader options apply when they are converted), so a conversion cannot fail on bad JSON later.
@@ -31,13 +31,10 @@ namespace AgentMailbox
             _converter = converter;
         }
 
-        /// <summary>The value's JSON text, as the server sent it.</summary>
-        internal ReadOnlySpan<byte> Utf8 => new ReadOnlySpan<byte>(_utf8, _start, _length);
-
         /// <summary>Converts the value (each call converts anew; <see cref="Resolve"/> keeps the first result).</summary>
-        internal object? Convert()
+        private object? Convert()
         {
-            var reader = new Utf8JsonReader(Utf8, JsonOptions.ReaderOptions);
+            var reader = new Utf8JsonReader(new ReadOnlySpan<byte>(_utf8, _start, _length), JsonOptions.ReaderOptions);
             reader.Read();
             return _converter.Read(ref reader);
         }
